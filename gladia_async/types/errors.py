@@ -1,0 +1,16 @@
+"""The REST error envelope (REFERENCE.md section 3.3)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class ErrorResponse(msgspec.Struct, kw_only=True, gc=False):
+    """Body of a 4xx answer. Every field is optional so that an unexpected shape still decodes."""
+
+    timestamp: str | None = None
+    path: str | None = None
+    request_id: str | None = None
+    status_code: int | None = msgspec.field(default=None, name="statusCode")
+    message: str | None = None
+    validation_errors: list[str] | None = None
