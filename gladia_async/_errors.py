@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .types.errors import ErrorResponse
-
 if TYPE_CHECKING:
     from ._streams import Checkpoint
+    from .types.errors import ErrorResponse
     from .types.live import LiveJob
     from .types.pre_recorded import PreRecordedJob
 
@@ -155,7 +154,7 @@ class UnprocessableEntityError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests or concurrent jobs. `retry_after` is in seconds, if the server said."""
+    """429: too many requests or concurrent jobs. `retry_after`: seconds, if the server said."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
