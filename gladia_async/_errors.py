@@ -16,7 +16,10 @@
     │   └── InternalServerError          5xx
     ├── DecodeError                  a 2xx body that is not the JSON the API documents
     ├── UnsafeURLError               the server pointed the client at another origin
-    └── JobFailedError               a job ended with status "error"
+    ├── JobFailedError               a job ended with status "error"
+    ├── WaitTimeoutError             wait()/transcribe() gave up before the job finished
+    ├── LiveSessionError             the live WebSocket refused or ended the session (live_session)
+    └── WebhookVerificationError     a webhook signature or timestamp did not verify (webhooks)
 
 Only the transport catches aiohttp exceptions; it translates them into this tree.
 """
@@ -49,6 +52,7 @@ __all__ = [
     "RateLimitError",
     "UnprocessableEntityError",
     "UnsafeURLError",
+    "WaitTimeoutError",
     "status_error_class",
 ]
 
@@ -193,6 +197,14 @@ class JobFailedError(GladiaError):
         self.job = job
         self.error_code: int | None = getattr(job, "error_code", None)
         super().__init__(f"job {job.id} failed with error_code={self.error_code}")
+
+
+class WaitTimeoutError(GladiaError, TimeoutError):
+    """wait()/transcribe() timed out before the job finished; `job` is the last state seen."""
+
+    def __init__(self, message: str, *, job: PreRecordedJob | LiveJob | None = None) -> None:
+        super().__init__(message)
+        self.job = job
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

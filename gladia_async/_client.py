@@ -1,0 +1,172 @@
+"""GladiaClient: the facade users hold; validates configuration, owns the transport and resources.
+
+Everything about configuration is checked in `__init__`, before any I/O, so a bad key or an
+unsafe base URL fails at construction rather than on the first request.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from . import _config
+from ._config import RetryPolicy, is_loopback_host, redact
+from ._errors import GladiaConfigError
+from ._transport import Transport
+from .resources.pre_recorded import PreRecordedResource
+from .resources.upload import UploadResource
+
+if TYPE_CHECKING:
+    from .resources.live import LiveResource
+
+__all__ = ["GladiaClient"]
+
+
+def _check_api_key(api_key: str | None) -> str:
+    key = api_key if api_key is not None else os.environ.get(_config.ENV_API_KEY)
+    if key is None or not key.strip():
+        raise GladiaConfigError(
+            f"no API key: pass api_key=... or set the {_config.ENV_API_KEY} environment variable"
+        )
+    if not isinstance(key, str):
+        raise GladiaConfigError("api_key must be a str")
+    key = key.strip()
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in key):
+        raise GladiaConfigError("api_key contains whitespace or control characters")
+    return key
+
+
+def _check_base_url(base_url: str | None) -> str:
+    url = base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL
+    if not isinstance(url, str):
+        raise GladiaConfigError("base_url must be a str")
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (validates the port)
+    except ValueError as exc:
+        raise GladiaConfigError(f"malformed base_url {url!r}: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise GladiaConfigError(f"base_url must be https:// (or http:// on loopback): {url!r}")
+    if not host:
+        raise GladiaConfigError(f"base_url has no host: {url!r}")
+    if parts.username is not None or parts.password is not None:
+        raise GladiaConfigError("base_url must not contain credentials")
+    if parts.query or parts.fragment:
+        raise GladiaConfigError(f"base_url must not have a query or fragment: {url!r}")
+    if scheme == "http" and not is_loopback_host(host):
+        raise GladiaConfigError(
+            f"refusing plain http:// to {host}: the API key would cross the network in clear "
+            "text; use https:// (http:// is allowed only for localhost / 127.0.0.0/8 / ::1)"
+        )
+    return url.rstrip("/")
+
+
+class GladiaClient:
+    """Async client for the Gladia speech-to-text API v2.
+
+    ```python
+    async with GladiaClient() as gladia:       # GLADIA_API_KEY, GLADIA_API_URL
+        job = await gladia.pre_recorded.transcribe("meeting.mp3", diarization=True)
+    ```
+
+    `session`: an aiohttp.ClientSession you own; the client uses it and never closes it.
+    Without one the client creates its own on first use and closes it in `aclose()`.
+    `timeout` is per attempt (seconds), `max_retries` how often safe requests are retried,
+    `max_response_size` the largest body the client buffers.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = _config.DEFAULT_TIMEOUT,
+        connect_timeout: float | None = _config.DEFAULT_CONNECT_TIMEOUT,
+        file_timeout: float | None = _config.DEFAULT_FILE_TIMEOUT,
+        max_retries: int = _config.DEFAULT_MAX_RETRIES,
+        retry_policy: RetryPolicy | None = None,
+        session: aiohttp.ClientSession | None = None,
+        max_response_size: int | None = _config.DEFAULT_MAX_RESPONSE_SIZE,
+        max_connections: int = 100,
+        headers: Mapping[str, str] | None = None,
+        trust_env: bool = False,
+    ) -> None:
+        key = _check_api_key(api_key)
+        url = _check_base_url(base_url)
+        if max_retries < 0:
+            raise GladiaConfigError("max_retries must be >= 0")
+        for name, value in (
+            ("timeout", timeout),
+            ("connect_timeout", connect_timeout),
+            ("file_timeout", file_timeout),
+        ):
+            if value is not None and value <= 0:
+                raise GladiaConfigError(f"{name} must be positive (or None for no limit)")
+        if max_response_size is not None and max_response_size <= 0:
+            raise GladiaConfigError("max_response_size must be positive (or None for no limit)")
+        if session is not None and not isinstance(session, aiohttp.ClientSession):
+            raise GladiaConfigError("session must be an aiohttp.ClientSession")
+        if headers and any(k.lower() == _config.AUTH_HEADER for k in headers):
+            raise GladiaConfigError("pass the key as api_key, not in headers")
+        policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._transport = Transport(
+            api_key=key,
+            base_url=url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            file_timeout=file_timeout,
+            retry_policy=policy,
+            max_response_size=max_response_size,
+            session=session,
+            headers=headers,
+            max_connections=max_connections,
+            trust_env=trust_env,
+        )
+        self._key_hint = redact(key)
+        self.upload = UploadResource(self._transport)
+        """`await gladia.upload(source)`: upload a file, bytes, a stream or a URL."""
+        self.pre_recorded = PreRecordedResource(self._transport, self.upload)
+        """Pre-recorded jobs: create, get, wait, transcribe, list, ..."""
+
+    @functools.cached_property
+    def live(self) -> LiveResource:
+        """Live sessions: create, connect, get, list, ..."""
+        from .resources.live import LiveResource
+
+        return LiveResource(self._transport)
+
+    @property
+    def base_url(self) -> str:
+        """The API origin (and optional path prefix) requests go to."""
+        return self._transport.base_url
+
+    @property
+    def closed(self) -> bool:
+        """True once `aclose()` was called."""
+        return self._transport.closed
+
+    async def aclose(self) -> None:
+        """Close the client (and its session, if it created it). Closing twice is harmless."""
+        await self._transport.aclose()
+
+    async def __aenter__(self) -> GladiaClient:
+        self._transport.session  # noqa: B018 (creates the owned session / checks it is open)
+        return self
+
+    async def __aexit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = ", closed" if self.closed else ""
+        return f"GladiaClient(base_url={self.base_url!r}, api_key={self._key_hint!r}{state})"

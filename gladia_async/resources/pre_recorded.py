@@ -1,0 +1,178 @@
+"""`gladia.pre_recorded`: create, get, delete, wait for and transcribe pre-recorded jobs.
+
+Listing (`list`, `list_page`, `get_many`) comes from ListingMixin; this module adds the per-job
+calls. Option names and types are checked before any I/O: a typo raises GladiaConfigError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from typing import Any, ClassVar
+
+import msgspec
+
+from .._decode import decode
+from .._errors import GladiaConfigError, JobFailedError, WaitTimeoutError
+from .._transport import ByteStream, Transport
+from ..types.lean import PreRecordedJobSummary
+from ..types.pre_recorded import CreatedJob, PreRecordedJob, PreRecordedRequest
+from . import job_path
+from ._listing import ListingMixin
+from .upload import UploadResource, UploadSource, is_url
+
+__all__ = ["DEFAULT_MAX_POLL_INTERVAL", "DEFAULT_POLL_INTERVAL", "PreRecordedResource"]
+
+DEFAULT_POLL_INTERVAL = 2.0
+"""Seconds between the first polls of `wait()`; the interval grows 1.5x per poll ..."""
+DEFAULT_MAX_POLL_INTERVAL = 30.0
+"""... up to this many seconds."""
+_OPTION_NAMES = frozenset(PreRecordedRequest.__struct_fields__)
+
+
+def build_request(
+    request: PreRecordedRequest | None, options: dict[str, Any]
+) -> PreRecordedRequest:
+    """A PreRecordedRequest from a ready request or keyword options, validated before any I/O."""
+    if request is not None:
+        if options:
+            raise GladiaConfigError("pass a PreRecordedRequest or keyword options, not both")
+        if not isinstance(request, PreRecordedRequest):
+            raise GladiaConfigError(
+                f"create() takes a PreRecordedRequest, not {type(request).__name__}"
+            )
+        return request
+    for name in options:
+        if name not in _OPTION_NAMES:
+            hint = difflib.get_close_matches(name, _OPTION_NAMES, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise GladiaConfigError(f"unknown pre-recorded option {name!r}{suggestion}")
+    if not options.get("audio_url"):
+        raise GladiaConfigError("audio_url is required (upload a file first, or use transcribe())")
+    try:
+        return msgspec.convert(options, PreRecordedRequest)
+    except msgspec.ValidationError as exc:
+        raise GladiaConfigError(f"invalid pre-recorded option: {exc}") from exc
+
+
+class PreRecordedResource(ListingMixin[PreRecordedJob, PreRecordedJobSummary]):
+    """Pre-recorded transcription jobs (`/v2/pre-recorded`); `list`/`list_page`/`get_many` too."""
+
+    _path: ClassVar[str] = "/v2/pre-recorded"
+    _item_type: ClassVar[type[PreRecordedJob]] = PreRecordedJob
+    _lean_type: ClassVar[type[PreRecordedJobSummary]] = PreRecordedJobSummary
+
+    def __init__(self, transport: Transport, upload: UploadResource) -> None:
+        self._transport = transport
+        self._upload = upload
+
+    async def create(
+        self, request: PreRecordedRequest | None = None, /, **options: Any
+    ) -> CreatedJob:
+        """Start a job: `create(audio_url=..., diarization=True, ...)` or `create(request)`.
+
+        Keyword options are the fields of PreRecordedRequest (config blocks as Structs or dicts).
+        The POST is never sent twice unless the first attempt provably never left the machine.
+        """
+        body = build_request(request, options)
+        resp = await self._transport.request("POST", self._path, json=body, idempotent=False)
+        return decode(resp.body, CreatedJob, url=resp.url)
+
+    async def get(self, job_id: str | CreatedJob | PreRecordedJob) -> PreRecordedJob:
+        """The job with this id (or the id of a CreatedJob/PreRecordedJob)."""
+        resp = await self._transport.request("GET", job_path(self._path, job_id))
+        return decode(resp.body, PreRecordedJob, url=resp.url)
+
+    async def delete(self, job_id: str | CreatedJob | PreRecordedJob) -> None:
+        """Delete a finished job (the API answers 403 while it is queued or processing)."""
+        await self._transport.request("DELETE", job_path(self._path, job_id))
+
+    async def wait(
+        self,
+        job_id: str | CreatedJob | PreRecordedJob,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        timeout: float | None = None,  # noqa: ASYNC109 (overall deadline, documented API)
+    ) -> PreRecordedJob:
+        """Poll until the job is `done` and return it; raise JobFailedError once it is `error`.
+
+        The interval starts at `poll_interval` and grows 1.5x per poll up to `max_poll_interval`.
+        `timeout` (seconds, None = no limit) bounds the whole wait: WaitTimeoutError (with the
+        last state seen as `.job`) when it expires. Cancelling the caller stops polling at once.
+        """
+        path = job_path(self._path, job_id)
+        if poll_interval <= 0 or max_poll_interval <= 0:
+            raise GladiaConfigError("poll intervals must be positive")
+        deadline = asyncio.timeout(timeout)
+        job: PreRecordedJob | None = None
+        try:
+            async with deadline:
+                interval = poll_interval
+                while True:
+                    resp = await self._transport.request("GET", path)
+                    job = decode(resp.body, PreRecordedJob, url=resp.url)
+                    if job.status == "done":
+                        return job
+                    if job.status == "error":
+                        raise JobFailedError(job)
+                    await self._transport.sleep(interval)
+                    interval = min(interval * 1.5, max(max_poll_interval, poll_interval))
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            status = job.status if job is not None else "unknown"
+            raise WaitTimeoutError(
+                f"job {path.rsplit('/', 1)[-1]} not finished after {timeout}s (status: {status})",
+                job=job,
+            ) from None
+
+    async def transcribe(
+        self,
+        source: UploadSource,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
+        timeout: float | None = None,  # noqa: ASYNC109 (bounds the wait, documented API)
+        filename: str | None = None,
+        **options: Any,
+    ) -> PreRecordedJob:
+        """Upload `source` if it is not an http(s) URL, create a job, wait for it to be done.
+
+        `options` are PreRecordedRequest fields, checked before the upload starts. `timeout`
+        bounds the wait for the result (not the upload).
+        """
+        if "audio_url" in options:
+            raise GladiaConfigError("transcribe() takes the audio as `source`, not audio_url=")
+        build_request(None, {**options, "audio_url": "https://placeholder.invalid"})
+        if is_url(source):
+            assert isinstance(source, str)
+            audio_url = source
+        else:
+            audio_url = (await self._upload.upload(source, filename=filename)).audio_url
+        created = await self.create(audio_url=audio_url, **options)
+        return await self.wait(
+            created.id,
+            poll_interval=poll_interval,
+            max_poll_interval=max_poll_interval,
+            timeout=timeout,
+        )
+
+    async def download_file(self, job_id: str | CreatedJob | PreRecordedJob) -> bytes:
+        """The job's audio file as bytes (bounded by max_response_size; see stream_file)."""
+        resp = await self._transport.request(
+            "GET", job_path(self._path, job_id, "/file"), timeout=self._transport.file_timeout
+        )
+        return resp.body
+
+    def stream_file(
+        self, job_id: str | CreatedJob | PreRecordedJob, *, chunk_size: int = 256 * 1024
+    ) -> ByteStream:
+        """The job's audio file as an async iterator of byte chunks, for large files.
+
+        Use `async with gladia.pre_recorded.stream_file(id) as chunks:` to release the connection
+        even when leaving the loop early (it is released automatically when exhausted).
+        """
+        return self._transport.byte_stream(
+            "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
+        )

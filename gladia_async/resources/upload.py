@@ -1,0 +1,187 @@
+"""`POST /v2/upload`: send a local file (streamed, never read whole) or have Gladia fetch a URL.
+
+The multipart body is built by hand (one part named `audio`, filename, application/octet-stream)
+so its Content-Length is known whenever the source size is, and so a replayable source (path,
+bytes, seekable file) can be re-sent on a retry; a one-shot source (pipe, async iterator) is sent
+once and never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from pathlib import PurePath
+from typing import IO, Any
+from urllib.parse import quote
+
+from .._decode import decode
+from .._errors import GladiaConfigError
+from .._transport import Transport
+from ..types.upload import UploadResult, UploadUrlRequest
+
+__all__ = ["UploadResource", "UploadSource", "is_url"]
+
+UPLOAD_PATH = "/v2/upload"
+CHUNK_SIZE = 256 * 1024
+
+UploadSource = (
+    str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | AsyncIterable[bytes]
+)
+"""What `upload()` accepts: an http(s) URL string, a path, bytes, a binary file, or async chunks."""
+
+
+def is_url(source: object) -> bool:
+    """True for a str that is an http:// or https:// URL (a Path is always a local file)."""
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+class UploadResource:
+    """`await gladia.upload(source)`: upload audio/video and get the `audio_url` to transcribe."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    async def __call__(self, source: UploadSource, *, filename: str | None = None) -> UploadResult:
+        """Upload `source`; see `upload()`."""
+        return await self.upload(source, filename=filename)
+
+    async def upload(self, source: UploadSource, *, filename: str | None = None) -> UploadResult:
+        """Upload `source` and return its UploadResult (`audio_url`, `audio_metadata`).
+
+        - a `str` starting with `http://` or `https://`: Gladia fetches that URL (JSON variant);
+        - any other `str` or an `os.PathLike`: a local file, streamed from disk;
+        - `bytes`: sent as is; a binary file object: streamed from its current position;
+        - an async iterable of `bytes`: streamed once (chunked), never retried.
+
+        `filename` overrides the name sent to Gladia (default: the file's base name, or "audio").
+        """
+        if is_url(source):
+            assert isinstance(source, str)
+            return await self.upload_url(source)
+        if isinstance(source, str | os.PathLike):
+            return await self._upload_path(source, filename)
+        if isinstance(source, bytes | bytearray | memoryview):
+            data = bytes(source)
+            return await self._send(
+                filename or "audio", len(data), lambda: _gen_bytes(data), replayable=True
+            )
+        if isinstance(source, AsyncIterable):
+            return await self._send(filename or "audio", None, lambda: source, replayable=False)
+        if hasattr(source, "read"):
+            return await self._upload_file(source, filename or _name_of(source))
+        raise GladiaConfigError(
+            f"upload() takes a URL, a path, bytes, a binary file or an async iterable of bytes, "
+            f"not {type(source).__name__}"
+        )
+
+    async def upload_url(self, url: str) -> UploadResult:
+        """Have Gladia fetch and store the audio at `url` (an http(s) URL)."""
+        if not is_url(url):
+            raise GladiaConfigError(f"audio URL must be http(s): {url!r}")
+        resp = await self._transport.request(
+            "POST", UPLOAD_PATH, json=UploadUrlRequest(audio_url=url), idempotent=True
+        )
+        return decode(resp.body, UploadResult, url=resp.url)
+
+    async def _upload_path(
+        self, path: str | os.PathLike[str], filename: str | None
+    ) -> UploadResult:
+        loop = asyncio.get_running_loop()
+        try:
+            fh: IO[bytes] = await loop.run_in_executor(None, open, os.fspath(path), "rb")
+        except OSError as exc:
+            raise GladiaConfigError(f"cannot open {os.fspath(path)!r}: {exc.strerror}") from exc
+        try:
+            return await self._upload_file(fh, filename or PurePath(os.fspath(path)).name)
+        finally:
+            await loop.run_in_executor(None, fh.close)
+
+    async def _upload_file(self, fh: IO[bytes], filename: str) -> UploadResult:
+        loop = asyncio.get_running_loop()
+        start, size = await loop.run_in_executor(None, _position_and_size, fh)
+        if start is None:
+            return await self._send(filename, None, lambda: _gen_file(fh, None), replayable=False)
+
+        def body() -> AsyncIterator[bytes]:
+            return _gen_file(fh, start)
+
+        return await self._send(filename, size, body, replayable=True)
+
+    async def _send(
+        self,
+        filename: str,
+        size: int | None,
+        content: Callable[[], AsyncIterable[bytes]],
+        *,
+        replayable: bool,
+    ) -> UploadResult:
+        boundary = uuid.uuid4().hex
+        head = (
+            f"--{boundary}\r\n"
+            f'Content-Disposition: form-data; name="audio"; filename="{_quote_name(filename)}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        if size is not None:
+            headers["Content-Length"] = str(len(head) + size + len(tail))
+
+        async def body() -> AsyncIterator[bytes]:
+            yield head
+            async for chunk in content():
+                yield chunk
+            yield tail
+
+        if replayable:
+            data: Any = body
+        else:
+            data = body()
+        resp = await self._transport.request(
+            "POST",
+            UPLOAD_PATH,
+            data=data,
+            headers=headers,
+            idempotent=True,
+            timeout=self._transport.file_timeout,
+        )
+        return decode(resp.body, UploadResult, url=resp.url)
+
+
+def _quote_name(name: str) -> str:
+    """A filename safe inside a quoted multipart header (quotes, backslashes, CR/LF escaped)."""
+    return quote(name, safe=" !#$&'()*+,-./:;<=>?@[]^_`{|}~")
+
+
+def _name_of(fh: object) -> str:
+    name = getattr(fh, "name", None)
+    return PurePath(name).name if isinstance(name, str) and name else "audio"
+
+
+def _position_and_size(fh: IO[bytes]) -> tuple[int | None, int | None]:
+    """(start position, remaining size) of a seekable file, or (None, None) when not seekable."""
+    try:
+        if not fh.seekable():
+            return None, None
+        start = fh.tell()
+        end = fh.seek(0, os.SEEK_END)
+        fh.seek(start)
+    except (OSError, AttributeError, ValueError):
+        return None, None
+    return start, end - start
+
+
+async def _gen_bytes(data: bytes) -> AsyncIterator[bytes]:
+    view = memoryview(data)
+    for i in range(0, len(view), CHUNK_SIZE):
+        yield bytes(view[i : i + CHUNK_SIZE])
+
+
+async def _gen_file(fh: IO[bytes], start: int | None) -> AsyncIterator[bytes]:
+    """Read a file in chunks off the event loop (from `start` when given)."""
+    loop = asyncio.get_running_loop()
+    if start is not None:
+        await loop.run_in_executor(None, fh.seek, start)
+    while chunk := await loop.run_in_executor(None, fh.read, CHUNK_SIZE):
+        yield chunk

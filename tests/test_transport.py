@@ -1,0 +1,418 @@
+"""Transport decisions: retries, Retry-After, error mapping, origin checks, size limits, logging."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from gladia_async._config import RetryPolicy
+from gladia_async._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    DecodeError,
+    GladiaClientClosed,
+    InternalServerError,
+    NotFoundError,
+    RateLimitError,
+    UnprocessableEntityError,
+    UnsafeURLError,
+)
+from gladia_async._transport import Transport, parse_retry_after, retry_delay, should_retry
+
+from ._servers import KEY, Server, fixture, free_port, json_response, serve
+
+POLICY = RetryPolicy(max_retries=3, base_delay=0.5, max_delay=8.0, retry_after_cap=60.0)
+BASE = "https://api.example.test"
+
+
+def make_transport(base_url: str = BASE, **kw: object) -> tuple[Transport, list[float]]:
+    """A Transport whose backoff sleeps are recorded instead of slept."""
+    transport = Transport(api_key=KEY, base_url=base_url, **kw)  # type: ignore[arg-type]
+    slept: list[float] = []
+
+    async def fake_sleep(delay: float) -> None:
+        slept.append(delay)
+
+    transport.sleep = fake_sleep
+    transport.rand = lambda: 0.0
+    return transport, slept
+
+
+# ---------------------------------------------------------------- pure functions
+
+
+def test_should_retry_safe_requests() -> None:
+    for status in (408, 429, 500, 502, 503, 504):
+        assert should_retry(0, POLICY, idempotent=True, status=status)
+    for status in (400, 401, 403, 404, 422):
+        assert not should_retry(0, POLICY, idempotent=True, status=status)
+    assert should_retry(0, POLICY, idempotent=True, connection_error=True)
+    assert not should_retry(3, POLICY, idempotent=True, status=503)
+
+
+def test_should_retry_post_only_when_never_sent() -> None:
+    assert not should_retry(0, POLICY, idempotent=False, status=503)
+    assert not should_retry(0, POLICY, idempotent=False, status=429)
+    assert not should_retry(0, POLICY, idempotent=False, connection_error=True)
+    assert should_retry(0, POLICY, idempotent=False, connection_error=True, never_sent=True)
+    assert not should_retry(3, POLICY, idempotent=False, connection_error=True, never_sent=True)
+
+
+def test_retry_delay_backoff_jitter_and_retry_after() -> None:
+    assert retry_delay(0, None, POLICY, 0.0) == 0.5
+    assert retry_delay(1, None, POLICY, 0.0) == 1.0
+    assert retry_delay(10, None, POLICY, 0.0) == 8.0
+    assert retry_delay(0, None, POLICY, 0.999) == pytest.approx(0.5 * 0.75, rel=1e-2)
+    assert retry_delay(0, 7.0, POLICY, 0.5) == 7.0
+    assert retry_delay(0, 600.0, POLICY, 0.0) == 0.5  # over the cap: the caller gives up
+
+
+def test_parse_retry_after() -> None:
+    assert parse_retry_after({"retry-after": "3"}) == 3.0
+    assert parse_retry_after({"retry-after": "1.5"}) == 1.5
+    assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
+    assert parse_retry_after({"retry-after": "soon"}) is None
+    assert parse_retry_after({}) is None
+    now = time.time()
+    date = email.utils.formatdate(now + 30, usegmt=True)
+    assert parse_retry_after({"retry-after": date}, now=now) == pytest.approx(30, abs=1)
+    past = email.utils.formatdate(now - 30, usegmt=True)
+    assert parse_retry_after({"retry-after": past}, now=now) == 0.0
+
+
+# ---------------------------------------------------------------- error mapping
+# aioresponses 0.7.9 cannot build responses under aiohttp 3.14 (ClientResponse needs
+# stream_writer), so status mapping runs against a loopback server and exception mapping
+# through ScriptedSession, which raises scripted aiohttp exceptions before delegating.
+
+
+class ScriptedSession:
+    """Duck-typed ClientSession: raises the scripted exceptions first, then delegates."""
+
+    def __init__(self, real: aiohttp.ClientSession, script: list[BaseException]) -> None:
+        self.real = real
+        self.script = script
+        self.calls = 0
+
+    @property
+    def closed(self) -> bool:
+        return self.real.closed
+
+    async def request(self, *args: object, **kwargs: object) -> aiohttp.ClientResponse:
+        self.calls += 1
+        if self.script:
+            raise self.script.pop(0)
+        return await self.real.request(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def refused() -> aiohttp.ClientConnectorError:
+    key = aiohttp.client_reqrep.ConnectionKey("h", 443, True, True, None, None, None)
+    return aiohttp.ClientConnectorError(key, OSError(111, "Connection refused"))
+
+
+def respond(status: int, body: bytes, **headers: str):  # type: ignore[no-untyped-def]
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return json_response(body, status=status, **headers)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "cls"),
+    [
+        (401, "error_401.json", AuthenticationError),
+        (404, "error_404.json", NotFoundError),
+        (422, "error_422.json", UnprocessableEntityError),
+        (429, "error_429_assumed.json", RateLimitError),
+    ],
+)
+async def test_status_errors_map_to_classes(status: int, name: str, cls: type) -> None:
+    async with serve(respond(status, fixture(name))) as server:
+        transport, _ = make_transport(server.url, retry_policy=RetryPolicy(max_retries=0))
+        with pytest.raises(cls) as info:
+            await transport.request("GET", "/v2/pre-recorded/x")
+        await transport.aclose()
+    exc = info.value
+    assert isinstance(exc, APIStatusError)
+    assert exc.status == status
+    assert exc.request_id == "G-8e21f0c4"
+    assert exc.body is not None and exc.body.status_code == status
+    assert exc.url == server.url + "/v2/pre-recorded/x"
+    assert "G-8e21f0c4" in str(exc) and KEY not in str(exc)
+
+
+async def test_5xx_maps_to_internal_server_error_with_header_request_id() -> None:
+    handler = respond(502, b"<html>bad gateway</html>", **{"x-aipi-call-id": "call-1"})
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url, retry_policy=RetryPolicy(max_retries=1))
+        with pytest.raises(InternalServerError) as info:
+            await transport.request("GET", "/v2/pre-recorded/x")
+        await transport.aclose()
+    assert info.value.status == 502 and info.value.body is None
+    assert info.value.request_id == "call-1"
+    assert slept == [0.5]
+    assert server.count() == 2
+
+
+async def test_rate_limit_over_cap_raises_with_retry_after() -> None:
+    handler = respond(429, fixture("error_429_assumed.json"), **{"Retry-After": "3600"})
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        with pytest.raises(RateLimitError) as info:
+            await transport.request("GET", "/v2/x")
+        await transport.aclose()
+    assert info.value.retry_after == 3600.0
+    assert slept == [] and server.count() == 1
+
+
+async def test_400_validation_errors_in_message() -> None:
+    async with serve(respond(400, fixture("error_400_validation.json"))) as server:
+        transport, _ = make_transport(server.url)
+        with pytest.raises(APIStatusError) as info:
+            await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
+        await transport.aclose()
+    assert "min_speakers must be a number" in str(info.value)
+    assert len(info.value.validation_errors) == 2
+
+
+async def test_post_connect_error_is_retried_but_disconnect_is_not() -> None:
+    async with serve(respond(201, fixture("prerecorded_init_response.json"))) as server:
+        async with aiohttp.ClientSession() as real:
+            session = ScriptedSession(real, [refused()])
+            transport, slept = make_transport(server.url, session=session)
+            resp = await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
+            assert resp.status == 201 and len(slept) == 1 and server.count() == 1
+            session.script.append(aiohttp.ServerDisconnectedError())
+            with pytest.raises(APIConnectionError):
+                await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
+            assert len(slept) == 1 and server.count() == 1
+            session.script.append(aiohttp.ServerDisconnectedError())
+            resp = await transport.request("GET", "/v2/pre-recorded/x")  # a GET retries it
+            assert len(slept) == 2
+            await transport.aclose()
+
+
+async def test_timeouts_map_to_api_timeout_error() -> None:
+    async with aiohttp.ClientSession() as real:
+        session = ScriptedSession(real, [TimeoutError(), TimeoutError()])
+        transport, slept = make_transport(session=session, retry_policy=RetryPolicy(max_retries=1))
+        with pytest.raises(APITimeoutError):
+            await transport.request("GET", "/v2/x")
+        await transport.aclose()
+    assert len(slept) == 1 and session.calls == 2
+
+
+async def test_tls_errors_are_not_retried() -> None:
+    async with aiohttp.ClientSession() as real:
+        exc = aiohttp.ClientSSLError(
+            aiohttp.client_reqrep.ConnectionKey("h", 443, True, True, None, None, None),
+            OSError(1, "ssl"),
+        )
+        session = ScriptedSession(real, [exc])
+        transport, slept = make_transport(session=session)
+        with pytest.raises(APIConnectionError):
+            await transport.request("GET", "/v2/x")
+        await transport.aclose()
+    assert slept == []
+
+
+# ---------------------------------------------------------------- loopback end to end
+
+
+async def test_get_retried_after_503_and_429_with_retry_after() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        n = len(server.requests)
+        if n == 1:
+            return json_response(b'{"statusCode":503}', status=503)
+        if n == 2:
+            return json_response(
+                fixture("error_429_assumed.json"), status=429, **{"Retry-After": "2"}
+            )
+        return json_response(fixture("prerecorded_job_done.json"))
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        resp = await transport.request("GET", "/v2/pre-recorded/abc")
+        await transport.aclose()
+    assert resp.status == 200
+    assert server.count("GET", "/v2/pre-recorded/abc") == 3
+    assert slept == [0.5, 2.0]
+    assert all(r.headers.get("x-gladia-key") == KEY for r in server.requests)
+
+
+async def test_post_that_reached_the_server_is_not_repeated() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if len(server.requests) == 1:
+            return json_response(b"{}", status=503)
+        request.transport.close()  # type: ignore[union-attr]  # reset after receiving
+        return web.Response()
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        with pytest.raises(InternalServerError):
+            await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "u"})
+        with pytest.raises(APIConnectionError):
+            await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "u"})
+        await transport.aclose()
+    assert server.count("POST") == 2  # one per call: neither was repeated
+    assert slept == []
+
+
+async def test_post_refused_before_sending_is_retried() -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    transport, _ = make_transport(base)
+    started: list[Server] = []
+    stack: list[object] = []
+
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return json_response(fixture("prerecorded_init_response.json"), status=201)
+
+    async def start_server_then_return(delay: float) -> None:
+        cm = serve(handler, port=port)
+        started.append(await cm.__aenter__())
+        stack.append(cm)
+
+    transport.sleep = start_server_then_return
+    try:
+        resp = await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "u"})
+    finally:
+        await transport.aclose()
+        for cm in stack:
+            await cm.__aexit__(None, None, None)  # type: ignore[attr-defined]
+    assert resp.status == 201
+    assert started[0].count("POST") == 1
+
+
+async def test_cross_origin_redirect_never_carries_the_key() -> None:
+    async def thief(request: web.Request, server: Server) -> web.StreamResponse:
+        return json_response(b"{}")
+
+    async with serve(thief) as other:
+
+        async def redirector(request: web.Request, server: Server) -> web.StreamResponse:
+            if request.path == "/same":
+                raise web.HTTPFound("/v2/final")
+            if request.path == "/v2/final":
+                return json_response(b'{"ok":true}')
+            raise web.HTTPFound(other.url + "/steal")
+
+        async with serve(redirector) as server:
+            transport, _ = make_transport(server.url)
+            with pytest.raises(UnsafeURLError):
+                await transport.request("GET", "/v2/pre-recorded/x")
+            resp = await transport.request("GET", "/same")
+            with pytest.raises(UnsafeURLError):
+                await transport.request("GET", other.url + "/v2/x")
+            await transport.aclose()
+    assert other.requests == []
+    assert resp.body == b'{"ok":true}'
+    assert server.requests[-1].path == "/v2/final"
+    assert server.requests[-1].headers["x-gladia-key"] == KEY
+
+
+async def test_response_size_limit_and_truncated_body() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/big":
+            resp = web.StreamResponse()
+            await resp.prepare(request)
+            for _ in range(64):
+                await resp.write(b"x" * 1024)
+            await resp.write_eof()
+            return resp
+        resp = web.StreamResponse(headers={"Content-Length": "1000"})
+        await resp.prepare(request)
+        await resp.write(b'{"id": "tru')
+        request.transport.close()  # type: ignore[union-attr]
+        return resp
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url, max_response_size=10_000)
+        with pytest.raises(DecodeError) as info:
+            await transport.request("GET", "/big")
+        assert info.value.url == server.url + "/big"
+        with pytest.raises(APIConnectionError):
+            await transport.request("GET", "/cut")
+        await transport.aclose()
+    assert len(slept) == 3  # the cut body is a connection failure: a GET retries it
+
+
+async def test_key_never_in_logs_repr_or_errors(caplog: pytest.LogCaptureFixture) -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if len(server.requests) == 1:
+            return json_response(b"{}", status=500)
+        return json_response(b'{"message": "key %s not found"}' % KEY.encode(), status=401)
+
+    caplog.set_level(logging.DEBUG, logger="gladia_async")
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        with pytest.raises(AuthenticationError) as info:
+            await transport.request("GET", "/v2/pre-recorded/x")
+        await transport.aclose()
+    assert caplog.records, "expected debug lines"
+    assert any("retrying" in r.getMessage() for r in caplog.records)
+    for text in (caplog.text, repr(transport), str(info.value), repr(info.value)):
+        assert KEY not in text and KEY[:-4] not in text
+
+
+async def test_closed_transport_raises_and_aclose_is_idempotent() -> None:
+    transport, _ = make_transport()
+    await transport.aclose()
+    await transport.aclose()
+    with pytest.raises(GladiaClientClosed):
+        await transport.request("GET", "/v2/x")
+
+
+async def test_borrowed_session_is_not_closed() -> None:
+    async with aiohttp.ClientSession() as session:
+        transport, _ = make_transport(session=session)
+        assert transport.session is session
+        await transport.aclose()
+        assert not session.closed
+
+
+async def test_foreign_absolute_url_is_refused_before_io() -> None:
+    transport, _ = make_transport()
+    for url in (
+        "https://evil.test/v2/x",
+        "http://api.example.test/v2/x",
+        "ftp://api.example.test/",
+    ):
+        with pytest.raises(UnsafeURLError):
+            await transport.request("GET", url)
+    await transport.aclose()
+
+
+async def test_stream_releases_connection_on_early_exit() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/ping":
+            return json_response(b"{}")
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        try:
+            for _ in range(256):
+                await resp.write(b"y" * 65536)
+        except (ConnectionError, RuntimeError):
+            pass
+        return resp
+
+    async with serve(handler) as server:
+        connector = aiohttp.TCPConnector(limit=1)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            transport, _ = make_transport(server.url, session=session)
+            async with transport.byte_stream("GET", "/file", chunk_size=1024) as chunks:
+                async for chunk in chunks:
+                    assert chunk
+                    break
+            async with asyncio.timeout(10):  # would hang if the only connection leaked
+                resp = await transport.request("GET", "/ping")
+            assert resp.status == 200
+            await transport.aclose()
