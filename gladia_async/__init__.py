@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._client import GladiaClient
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -15,31 +16,57 @@ from ._errors import (
     InternalServerError,
     JobFailedError,
     NotFoundError,
+    PaginationError,
     PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitError,
     UnprocessableEntityError,
     UnsafeURLError,
+    WaitTimeoutError,
 )
+from ._streams import Checkpoint, GetManyStream, ListStream, StreamStats
 from ._version import __version__
+from .resources.live_session import AudioFormat, LiveConnection, LiveSessionError
+from .webhooks import (
+    WebhookVerificationError,
+    parse_callback,
+    parse_live_message,
+    parse_webhook,
+    verify_webhook,
+)
 
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AudioFormat",
     "AuthenticationError",
     "BadRequestError",
+    "Checkpoint",
     "DecodeError",
+    "GetManyStream",
+    "GladiaClient",
     "GladiaClientClosed",
     "GladiaConfigError",
     "GladiaError",
     "InternalServerError",
     "JobFailedError",
+    "ListStream",
+    "LiveConnection",
+    "LiveSessionError",
     "NotFoundError",
+    "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "StreamStats",
     "UnprocessableEntityError",
     "UnsafeURLError",
+    "WaitTimeoutError",
+    "WebhookVerificationError",
     "__version__",
+    "parse_callback",
+    "parse_live_message",
+    "parse_webhook",
+    "verify_webhook",
 ]

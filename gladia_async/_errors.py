@@ -15,6 +15,7 @@
     │   ├── RateLimitError               429 (.retry_after)
     │   └── InternalServerError          5xx
     ├── DecodeError                  a 2xx body that is not the JSON the API documents
+    │   └── PaginationError          the server's paging links are inconsistent
     ├── UnsafeURLError               the server pointed the client at another origin
     ├── JobFailedError               a job ended with status "error"
     ├── WaitTimeoutError             wait()/transcribe() gave up before the job finished
@@ -47,6 +48,7 @@ __all__ = [
     "InternalServerError",
     "JobFailedError",
     "NotFoundError",
+    "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -180,6 +182,11 @@ class DecodeError(GladiaError):
 
     def __str__(self) -> str:
         return f"{self.message} (url={self.url})" if self.url else self.message
+
+
+class PaginationError(DecodeError):
+    """The server's paging links are inconsistent: a ``next`` link that does not advance the
+    offset (which would loop forever) or that has no usable offset."""
 
 
 class UnsafeURLError(GladiaError):

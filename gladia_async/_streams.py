@@ -1,0 +1,691 @@
+"""Auto-paginating streams: the prefetch window, ordering, dedupe, checkpoints, cancellation.
+
+Knows no HTTP: a ListStream receives an async ``fetch(offset, limit) -> Page[T]`` callable and a
+starting Checkpoint (filters, page size, offset); GetManyStream maps an async function over ids.
+Both keep every task they start in an explicit, bounded queue and cancel + await it on close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import re
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Annotated, Generic, Protocol, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+
+from ._config import RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
+from ._errors import GladiaConfigError, GladiaError, PaginationError, RateLimitError
+from .types.common import Page
+
+__all__ = [
+    "Checkpoint",
+    "GetManyStream",
+    "ListStream",
+    "StreamStats",
+    "capture_errors",
+]
+
+T = TypeVar("T", bound="_HasId")
+K = TypeVar("K")
+R = TypeVar("R")
+
+TOKEN_PREFIX = "v1."
+MAX_TOKEN_LENGTH = 8192
+MAX_RATE_LIMIT_REQUESTS = 6
+"""A page refused with 429 this many times in a row (after the transport's own retries) fails."""
+DEDUPE_MIN_IDS = 1024
+"""Ids remembered for duplicate suppression: at least this many, else a few pages' worth."""
+
+_DATE = r"\d{4}-\d{2}-\d{2}"
+DATE_RE = re.compile(_DATE)
+INSTANT_RE = re.compile(_DATE + r"T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+PATH_RE = re.compile(r"/v2/[a-z][a-z0-9-]*")
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+# -- Checkpoint ---------------------------------------------------------------------------------
+
+_Short = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class Checkpoint(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
+    """Where a listing stands: its collection, filters (as sent on the wire), page size and the
+    offset of the first item not yet yielded.
+
+    ``token`` is a compact URL-safe string; ``Checkpoint.from_token(token)`` (or
+    ``list(resume=token)``) restores it. It holds no credentials.
+    """
+
+    path: Annotated[str, msgspec.Meta(max_length=64), msgspec.Meta(pattern=PATH_RE.pattern)] = (
+        msgspec.field(name="p")
+    )
+    offset: Annotated[int, msgspec.Meta(ge=0, le=2**53)] = msgspec.field(name="o")
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = msgspec.field(name="n")
+    status: Annotated[tuple[_Short, ...], msgspec.Meta(max_length=16)] = msgspec.field(
+        default=(), name="s"
+    )
+    date: _Short | None = msgspec.field(default=None, name="d")
+    before_date: _Short | None = msgspec.field(default=None, name="b")
+    after_date: _Short | None = msgspec.field(default=None, name="a")
+    custom_metadata: Annotated[str, msgspec.Meta(max_length=4096)] | None = msgspec.field(
+        default=None, name="m"
+    )
+    """The JSON text of the custom_metadata filter, exactly as sent."""
+
+    def __post_init__(self) -> None:
+        _validate_checkpoint(self)
+
+    @property
+    def token(self) -> str:
+        """This checkpoint as a versioned URL-safe string: ``"v1."`` + base64url(JSON)."""
+        raw = _ENCODER.encode(self)
+        return TOKEN_PREFIX + base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+    @classmethod
+    def from_token(cls, token: str) -> Checkpoint:
+        """Parse a token made by ``token``; anything else raises GladiaConfigError."""
+        if not isinstance(token, str):
+            raise GladiaConfigError("checkpoint token must be a str")
+        if len(token) > MAX_TOKEN_LENGTH or not token.startswith(TOKEN_PREFIX):
+            raise GladiaConfigError("not a gladia_async checkpoint token (expected 'v1.…')")
+        body = token[len(TOKEN_PREFIX) :]
+        if not re.fullmatch(r"[A-Za-z0-9_-]*", body) or len(body) % 4 == 1:
+            raise GladiaConfigError("malformed checkpoint token")
+        try:
+            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+            return _DECODER.decode(raw)
+        except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
+            raise GladiaConfigError(f"invalid checkpoint token: {exc}") from None
+
+    def with_offset(self, offset: int) -> Checkpoint:
+        """The same listing at another offset."""
+        return msgspec.structs.replace(self, offset=offset)
+
+    def params(self) -> list[tuple[str, str]]:
+        """The filter query parameters (without offset/limit), ``status`` repeated."""
+        out = [("status", s) for s in self.status]
+        for key, value in (
+            ("date", self.date),
+            ("before_date", self.before_date),
+            ("after_date", self.after_date),
+            ("custom_metadata", self.custom_metadata),
+        ):
+            if value is not None:
+                out.append((key, value))
+        return out
+
+    def __repr__(self) -> str:
+        return f"Checkpoint(path={self.path!r}, offset={self.offset}, token={self.token!r})"
+
+
+def _validate_checkpoint(cp: Checkpoint) -> None:
+    """Shape checks msgspec constraints cannot state (they also guard tokens)."""
+    if not PATH_RE.fullmatch(cp.path):
+        raise GladiaConfigError("invalid checkpoint path")
+    if cp.date is not None and not DATE_RE.fullmatch(cp.date):
+        raise GladiaConfigError("invalid checkpoint date")
+    for value in (cp.before_date, cp.after_date):
+        if value is not None and not INSTANT_RE.fullmatch(value):
+            raise GladiaConfigError("invalid checkpoint date bound")
+    if any(not s or not s.isascii() or not s.isprintable() for s in cp.status):
+        raise GladiaConfigError("invalid checkpoint status")
+    if cp.custom_metadata is not None:
+        try:
+            meta = msgspec.json.decode(cp.custom_metadata)
+        except msgspec.DecodeError:
+            raise GladiaConfigError("invalid checkpoint custom_metadata") from None
+        if not isinstance(meta, dict):
+            raise GladiaConfigError("checkpoint custom_metadata must be a JSON object")
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(Checkpoint)
+
+
+# -- Stats --------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StreamStats:
+    """Counters of one stream, live while it runs (read ``stream.stats`` at any time)."""
+
+    requests: int = 0
+    """Page requests started (including re-requests and wasted ones)."""
+    pages: int = 0
+    """Pages received and used."""
+    items: int = 0
+    """Items handed to the caller."""
+    duplicates: int = 0
+    """Items skipped because their id was already yielded (the list shifted under the walk)."""
+    rate_limited: int = 0
+    """Pages refused with 429 after the transport's retries; each was re-requested."""
+    errors: int = 0
+    """Page failures that ended the stream."""
+    wasted: int = 0
+    """Speculative requests past the end of the list (or misaligned by a server-side limit cap)."""
+    cancelled: int = 0
+    """In-flight requests cancelled by close, max_items or a cancelled consumer."""
+    window: int = 1
+    """Current prefetch window (shrinks on 429, grows back by one per good page)."""
+    max_in_flight: int = 0
+    """Largest number of page requests in flight at once."""
+    page_size: int = 0
+    """Effective page size (lower than asked when the server caps ``limit``)."""
+
+
+# -- ListStream ---------------------------------------------------------------------------------
+
+
+class _Slot(Generic[T]):
+    """One page request of the window: its offset, limit and task."""
+
+    __slots__ = ("limit", "offset", "task")
+
+    def __init__(self, offset: int, limit: int, task: asyncio.Task[Page[T]]) -> None:
+        self.offset = offset
+        self.limit = limit
+        self.task = task
+
+
+class _IdWindow:
+    """The ids of the most recently yielded items: a bounded set for duplicate suppression."""
+
+    __slots__ = ("_order", "_seen")
+
+    def __init__(self, size: int) -> None:
+        self._order: deque[str] = deque(maxlen=size)
+        self._seen: set[str] = set()
+
+    def add(self, item_id: str) -> bool:
+        """Remember an id; False if it is already remembered (a duplicate)."""
+        if item_id in self._seen:
+            return False
+        if len(self._order) == self._order.maxlen:
+            self._seen.discard(self._order[0])
+        self._order.append(item_id)
+        self._seen.add(item_id)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+
+async def _call(
+    fetch: Callable[[int, int], Awaitable[Page[T]]], offset: int, limit: int
+) -> Page[T]:
+    # Tasks run this module-level coroutine, never a bound method: a task must not keep the
+    # stream alive, so an abandoned stream is collected and its __del__ cancels the window.
+    return await fetch(offset, limit)
+
+
+class ListStream(Generic[T]):
+    """Async iterator over every item of a listing, in offset order, each id at most once.
+
+    With ``concurrency=W > 1`` up to W page requests run ahead at computed offsets; pages are
+    still yielded strictly in order and at most W pages are in flight or held at once. With
+    ``concurrency=1`` the stream follows the server's ``next`` link (only its offset, re-targeted
+    at the collection: the link's origin is never contacted).
+
+    Use ``async with stream:`` or ``await stream.aclose()`` to stop early: it cancels and awaits
+    every request in flight. A stream dropped without closing cancels its requests when it is
+    garbage collected, which is later and less tidy. Single use: iterate it once.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], Awaitable[Page[T]]],
+        start: Checkpoint,
+        *,
+        concurrency: int = 4,
+        max_items: int | None = None,
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise GladiaConfigError("concurrency must be an int >= 1")
+        if max_items is not None and (
+            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
+        ):
+            raise GladiaConfigError("max_items must be None or an int >= 0")
+        self._fetch = fetch
+        self._start = start
+        self._concurrency = concurrency
+        self._max_items = max_items
+        self.stats = StreamStats(window=concurrency, page_size=start.page_size)
+        self._page_size = start.page_size
+        self._cursor = start.offset  # position of the first item not yet yielded
+        self._next_offset: int | None = start.offset  # where the next request goes
+        self._slots: deque[_Slot[T]] = deque()
+        self._dying: set[asyncio.Task[Page[T]]] = set()  # cancelled, not yet finished
+        self._seen = _IdWindow(max(DEDUPE_MIN_IDS, 2 * start.page_size * concurrency))
+        self._page: Page[T] | None = None  # page being yielded item by item
+        self._index = 0
+        self._rate_limit_streak = 0
+        self._end = False  # the server said there is nothing after the slots/page we hold
+        self._started = False  # anext() was called
+        self._claimed = False  # __aiter__() or pages() was called
+        self._closed = False
+        self._failure: BaseException | None = None
+
+    # -- public surface --
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """Filters, page size and the offset of the first item not yet yielded."""
+        return self._start.with_offset(self._cursor)
+
+    @property
+    def concurrency(self) -> int:
+        """The largest prefetch window this stream may use."""
+        return self._concurrency
+
+    def __aiter__(self) -> ListStream[T]:
+        # Single use: a second `async for` (or one after pages()) is an error; items taken
+        # with anext() before a first `async for` are simply not repeated.
+        if self._claimed:
+            raise RuntimeError("a ListStream can be iterated only once; call list() again")
+        self._claimed = True
+        return self
+
+    async def __anext__(self) -> T:
+        self._started = True
+        while True:
+            page = self._page
+            if page is not None:
+                items = page.items
+                while self._index < len(items):
+                    item = items[self._index]
+                    self._index += 1
+                    self._cursor = page.offset + self._index
+                    if not self._seen.add(item.id):
+                        self.stats.duplicates += 1
+                        continue
+                    self.stats.items += 1
+                    if self._max_items is not None and self.stats.items >= self._max_items:
+                        await self._finish()
+                    return item
+                self._page = None
+            if self._max_items is not None and self.stats.items >= self._max_items:
+                await self._finish()
+            nxt = await self._next_page()
+            if nxt is None:
+                raise StopAsyncIteration
+            self._page, self._index = nxt, 0
+
+    def pages(self) -> _PageIterator[T]:
+        """An async iterator of pages (each a ``Page[T]`` with ``.offset``); duplicates removed
+        and the last page cut at ``max_items``. Use it instead of iterating the items.
+        """
+        if self._claimed or self._started:
+            raise RuntimeError("a ListStream can be iterated only once; call list() again")
+        self._claimed = self._started = True
+        return _PageIterator(self)
+
+    async def aclose(self) -> None:
+        """Cancel and await every request in flight; later iteration ends at once. Idempotent."""
+        self._closed = True
+        self._page = None
+        self._drop_slots("cancelled")
+        await self._reap()
+
+    async def __aenter__(self) -> ListStream[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("running" if self._started else "new")
+        return (
+            f"<ListStream {self._start.path} offset={self._cursor} "
+            f"concurrency={self._concurrency} {state}>"
+        )
+
+    def __del__(self) -> None:
+        # An abandoned stream: cancel what it started. Never raises (the loop may be closed).
+        tasks = [slot.task for slot in getattr(self, "_slots", ())]
+        tasks += getattr(self, "_dying", ())
+        for task in tasks:
+            try:
+                if task.done():
+                    if not task.cancelled():
+                        task.exception()
+                else:
+                    task.cancel()
+            except RuntimeError:
+                pass
+
+    # -- machinery --
+
+    async def _next_page_for_pages(self) -> Page[T] | None:
+        """The next page with duplicates removed and cut at max_items; for ``pages()``."""
+        while True:
+            if self._max_items is not None and self.stats.items >= self._max_items:
+                await self._finish()
+            page = await self._next_page()
+            if page is None:
+                return None
+            kept: list[T] = []
+            consumed = 0
+            for item in page.items:
+                if self._max_items is not None and self.stats.items >= self._max_items:
+                    break
+                consumed += 1
+                if self._seen.add(item.id):
+                    kept.append(item)
+                    self.stats.items += 1
+                else:
+                    self.stats.duplicates += 1
+            self._cursor = page.offset + consumed
+            if kept or not page.items:
+                return msgspec.structs.replace(page, items=kept)
+
+    async def _finish(self) -> None:
+        await self.aclose()
+
+    async def _next_page(self) -> Page[T] | None:
+        """The next page in offset order, or None at the end; raises failures with a checkpoint."""
+        if self._failure is not None:
+            raise self._failure
+        while not self._closed:
+            await self._reap()
+            self._fill()
+            if not self._slots:
+                self._closed = True
+                return None
+            slot = self._slots[0]
+            try:
+                await asyncio.wait((slot.task,))
+            except asyncio.CancelledError:
+                # The consumer was cancelled (e.g. a timeout around anext): stop all work now,
+                # and let a later anext re-request from the first page not yet received.
+                self._next_offset = slot.offset
+                self._drop_slots("cancelled")
+                await self._reap()
+                raise
+            self._slots.popleft()
+            try:
+                return self._accept(slot, slot.task.result())
+            except RateLimitError as exc:
+                if self._rate_limit_streak + 1 < MAX_RATE_LIMIT_REQUESTS:
+                    await self._rate_limited(slot, exc)
+                    continue
+                await self._fail(exc)
+                raise
+            except GladiaError as exc:
+                await self._fail(exc)
+                raise
+            except BaseException:
+                self.stats.errors += 1
+                self._closed = True
+                self._drop_slots("cancelled")
+                await self._reap()
+                raise
+        return None
+
+    async def _fail(self, exc: GladiaError) -> None:
+        """End the stream on a failed page: the error carries where to resume."""
+        self.stats.errors += 1
+        exc.checkpoint = self.checkpoint
+        self._failure = exc
+        self._closed = True
+        self._drop_slots("cancelled")
+        await self._reap()
+
+    def _accept(self, slot: _Slot[T], page: Page[T]) -> Page[T]:
+        """Position a received page, decide what comes after it, adapt the window."""
+        self.stats.pages += 1
+        self._rate_limit_streak = 0
+        if self.stats.window < self._concurrency:
+            self.stats.window += 1
+        items = page.items
+        n = len(items)
+        if self._concurrency > 1 and n > slot.limit:
+            items = items[: slot.limit]  # the next computed page covers the rest
+            n = slot.limit
+        page = msgspec.structs.replace(page, items=items, offset=slot.offset)
+        nxt = _next_offset(page.next_url, slot.offset) if n and page.next_url else None
+        if nxt is None:
+            self._end = True
+        elif self._concurrency == 1:
+            if n < slot.limit and nxt != slot.offset + n:
+                self._end = True  # a short page is the last one
+            else:
+                self._next_offset = nxt
+        elif n < slot.limit:
+            if nxt == slot.offset + n:
+                # The server caps `limit`: realign the window on the size it really serves.
+                self._page_size = self.stats.page_size = n
+                self._drop_slots("wasted")
+                self._next_offset = nxt
+            else:
+                self._end = True
+        if self._end:
+            self._drop_slots("wasted")
+        return page
+
+    async def _rate_limited(self, slot: _Slot[T], exc: RateLimitError) -> None:
+        """Shrink the window and re-request the refused page after a pause."""
+        self.stats.rate_limited += 1
+        self._rate_limit_streak += 1
+        self.stats.window = max(1, self.stats.window // 2)
+        try:
+            await asyncio.sleep(_rate_limit_delay(exc, self._rate_limit_streak))
+        except asyncio.CancelledError:
+            self._next_offset = slot.offset
+            self._drop_slots("cancelled")
+            await self._reap()
+            raise
+        self._slots.appendleft(self._spawn(slot.offset, slot.limit))
+
+    def _fill(self) -> None:
+        """Start page requests until the window (in flight + held) is full."""
+        held = 1 if self._page is not None else 0
+        while (
+            not self._end
+            and self._next_offset is not None
+            and len(self._slots) + held < self.stats.window
+        ):
+            offset = self._next_offset
+            limit = self._page_size
+            if self._max_items is not None:
+                wanted = self._cursor + (self._max_items - self.stats.items) - offset
+                if wanted <= 0:
+                    break
+                limit = min(limit, wanted)
+            self._slots.append(self._spawn(offset, limit))
+            self._next_offset = offset + limit if self._concurrency > 1 else None
+        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._slots))
+
+    def _spawn(self, offset: int, limit: int) -> _Slot[T]:
+        self.stats.requests += 1
+        task = asyncio.get_running_loop().create_task(
+            _call(self._fetch, offset, limit), name=f"gladia-list-{offset}"
+        )
+        return _Slot(offset, limit, task)
+
+    def _drop_slots(self, counter: str) -> None:
+        """Cancel every request of the window, counting them under ``counter``; ``_reap``
+        awaits them. Synchronous, so no state is lost if the caller is cancelled meanwhile."""
+        if not self._slots:
+            return
+        setattr(self.stats, counter, getattr(self.stats, counter) + len(self._slots))
+        for slot in self._slots:
+            slot.task.cancel()
+            self._dying.add(slot.task)
+        self._slots.clear()
+
+    async def _reap(self) -> None:
+        """Wait until every cancelled request has finished (nothing left pending)."""
+        while self._dying:
+            tasks = set(self._dying)
+            await asyncio.wait(tasks)
+            for task in tasks:
+                if not task.cancelled():
+                    task.exception()  # retrieved: no "exception was never retrieved" log
+            self._dying -= tasks
+
+
+class _PageIterator(Generic[T]):
+    """The page view of a ListStream (``stream.pages()``)."""
+
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream: ListStream[T]) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _PageIterator[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        page = await self._stream._next_page_for_pages()
+        if page is None:
+            raise StopAsyncIteration
+        return page
+
+
+def _next_offset(url: str, current: int) -> int:
+    """The offset a ``next`` link points at; it must move forward."""
+    try:
+        values = parse_qs(urlsplit(url).query).get("offset", ["0"])
+        nxt = int(values[-1])
+    except ValueError:
+        raise PaginationError("next link has no usable offset", url=url) from None
+    if nxt <= current:
+        raise PaginationError(
+            f"next link does not advance (offset {current} -> {nxt}); stopping instead of looping",
+            url=url,
+        )
+    return nxt
+
+
+def _rate_limit_delay(exc: RateLimitError, streak: int) -> float:
+    """Seconds to wait before re-requesting a page refused with 429."""
+    if exc.retry_after is not None:
+        return max(0.0, min(exc.retry_after, RETRY_AFTER_CAP))
+    return float(min(RETRY_BASE_DELAY * 2 ** (streak - 1), RETRY_MAX_DELAY))
+
+
+# -- GetManyStream ------------------------------------------------------------------------------
+
+
+class GetManyStream(Generic[K, R]):
+    """Async iterator of ``func(key)`` results in input order, at most ``concurrency`` at once.
+
+    Keys are drawn from the iterable lazily, so the buffer stays bounded by ``concurrency``
+    whatever the input size. The first failure, in input order, cancels the calls in flight and
+    raises; wrap ``func`` with ``capture_errors`` to receive errors as values instead. Close
+    early with ``aclose()`` or ``async with``.
+    """
+
+    def __init__(
+        self, keys: Iterable[K], func: Callable[[K], Awaitable[R]], *, concurrency: int = 8
+    ) -> None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise GladiaConfigError("concurrency must be an int >= 1")
+        if isinstance(keys, str | bytes):
+            raise GladiaConfigError("pass an iterable of ids, not a single string")
+        self._keys: Iterator[K] | None = iter(keys)
+        self._func = func
+        self._concurrency = concurrency
+        self._tasks: deque[asyncio.Task[R]] = deque()
+        self._claimed = False
+        self._closed = False
+
+    def __aiter__(self) -> GetManyStream[K, R]:
+        if self._claimed:
+            raise RuntimeError("a GetManyStream can be iterated only once")
+        self._claimed = True
+        return self
+
+    async def __anext__(self) -> R:
+        if self._closed:
+            raise StopAsyncIteration
+        self._fill()
+        if not self._tasks:
+            self._closed = True
+            raise StopAsyncIteration
+        task = self._tasks[0]
+        await asyncio.wait((task,))  # a cancelled consumer leaves the call running, in order
+        self._tasks.popleft()
+        try:
+            return task.result()
+        except BaseException:
+            await self.aclose()
+            raise
+
+    def _fill(self) -> None:
+        while self._keys is not None and len(self._tasks) < self._concurrency:
+            try:
+                key = next(self._keys)
+            except StopIteration:
+                self._keys = None
+                break
+            coro = _call_one(self._func, key)
+            task = asyncio.get_running_loop().create_task(coro, name="gladia-get-many")
+            self._tasks.append(task)
+
+    async def aclose(self) -> None:
+        """Cancel and await every call in flight. Idempotent."""
+        self._closed = True
+        self._keys = None
+        tasks = list(self._tasks)
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def __aenter__(self) -> GetManyStream[K, R]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        for task in getattr(self, "_tasks", ()):
+            try:
+                if task.done():
+                    if not task.cancelled():
+                        task.exception()
+                else:
+                    task.cancel()
+            except RuntimeError:
+                pass
+
+
+def capture_errors(func: Callable[[K], Awaitable[R]]) -> Callable[[K], Awaitable[R | GladiaError]]:
+    """Wrap ``func`` so that a GladiaError it raises is returned instead (for get_many)."""
+
+    async def captured(key: K) -> R | GladiaError:
+        try:
+            return await func(key)
+        except GladiaError as exc:
+            return exc
+
+    return captured
+
+
+async def _call_one(func: Callable[[K], Awaitable[R]], key: K) -> R:
+    return await func(key)

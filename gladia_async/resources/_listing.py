@@ -1,0 +1,376 @@
+"""ListingMixin: ``list``, ``list_page`` and ``get_many`` for ``/v2/pre-recorded`` and ``/v2/live``.
+
+Turns keyword filters into a Checkpoint (the wire form of every filter, validated before any
+I/O), builds the page-fetch function the stream calls, and picks full or lean item types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
+
+import msgspec
+
+from .._decode import decode
+from .._errors import GladiaConfigError, GladiaError
+from .._streams import Checkpoint, GetManyStream, ListStream, capture_errors
+from ..types.common import BaseJob, Page
+from ..types.lean import JobSummary
+
+if TYPE_CHECKING:
+    from .._transport import Transport
+
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_GET_MANY_CONCURRENCY",
+    "DEFAULT_PAGE_SIZE",
+    "DateLike",
+    "ListingMixin",
+    "StatusFilter",
+    "build_checkpoint",
+]
+
+DEFAULT_PAGE_SIZE = 100
+DEFAULT_CONCURRENCY = 4
+DEFAULT_GET_MANY_CONCURRENCY = 8
+
+JobT = TypeVar("JobT", bound=BaseJob)
+SummaryT = TypeVar("SummaryT", bound=JobSummary)
+ItemT = TypeVar("ItemT")
+
+DateLike = str | dt.date | dt.datetime
+StatusFilter = str | Iterable[str]
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+
+def _instant(value: DateLike, name: str) -> str:
+    """An ISO instant in UTC with milliseconds and 'Z' (naive datetimes and bare dates are UTC)."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise GladiaConfigError(f"{name} is not an ISO date or date-time: {value!r}") from None
+    elif not isinstance(value, dt.datetime):
+        if not isinstance(value, dt.date):
+            raise GladiaConfigError(f"{name} must be a str, date or datetime")
+        value = dt.datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def _day(value: DateLike) -> str:
+    """A YYYY-MM-DD day for the ``date`` filter (a datetime counts in UTC)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+        try:
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise GladiaConfigError(f"date is not an ISO date: {value!r}") from None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise GladiaConfigError("date must be a str, date or datetime")
+
+
+def _statuses(status: StatusFilter) -> tuple[str, ...]:
+    """One status or several, deduplicated in order; unknown values pass (open enum)."""
+    values = (status,) if isinstance(status, str) else tuple(status)
+    if not values:
+        raise GladiaConfigError("status filter is empty; pass None for no status filter")
+    out: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            raise GladiaConfigError(f"invalid status filter value: {value!r}")
+        if value not in out:
+            out.append(value)
+    return tuple(out)
+
+
+def _metadata(value: Mapping[str, Any]) -> str:
+    """The custom_metadata filter as the JSON object text the API documents."""
+    if not isinstance(value, Mapping):
+        raise GladiaConfigError("custom_metadata must be a mapping")
+    try:
+        return msgspec.json.encode(dict(value)).decode()
+    except (TypeError, msgspec.EncodeError) as exc:
+        raise GladiaConfigError(f"custom_metadata is not JSON-serialisable: {exc}") from None
+
+
+def _positive(value: int, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise GladiaConfigError(f"{name} must be an int >= {minimum}")
+    return value
+
+
+def utc_now_iso() -> str:
+    """The current instant as the API writes it: ``2026-06-12T21:00:09.947Z``."""
+    return _instant(dt.datetime.now(dt.UTC), "now")
+
+
+def build_checkpoint(
+    path: str,
+    *,
+    status: StatusFilter | None = None,
+    date: DateLike | None = None,
+    before_date: DateLike | None = None,
+    after_date: DateLike | None = None,
+    custom_metadata: Mapping[str, Any] | None = None,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    offset: int = 0,
+) -> Checkpoint:
+    """The Checkpoint of a listing's start: every filter in its wire form, validated."""
+    return Checkpoint(
+        path=path,
+        offset=_positive(offset, "offset", 0),
+        page_size=_positive(page_size, "page_size", 1),
+        status=() if status is None else _statuses(status),
+        date=None if date is None else _day(date),
+        before_date=None if before_date is None else _instant(before_date, "before_date"),
+        after_date=None if after_date is None else _instant(after_date, "after_date"),
+        custom_metadata=None if custom_metadata is None else _metadata(custom_metadata),
+    )
+
+
+def _resume_point(
+    path: str, resume: Checkpoint | str, filters: dict[str, Any], page_size: int | None
+) -> Checkpoint:
+    """The checkpoint to resume from; filters given again must match the token's."""
+    cp = Checkpoint.from_token(resume) if isinstance(resume, str) else resume
+    if not isinstance(cp, Checkpoint):
+        raise GladiaConfigError("resume must be a Checkpoint or a checkpoint token")
+    if cp.path != path:
+        raise GladiaConfigError(f"this checkpoint belongs to {cp.path}, not {path}")
+    given = build_checkpoint(path, **filters)
+    for name, value in filters.items():
+        if value is not None and getattr(given, name) != getattr(cp, name):
+            raise GladiaConfigError(
+                f"{name} conflicts with the resumed listing's filter; a resume token carries "
+                "its filters, so pass them only to start a new listing"
+            )
+    if page_size is not None:
+        cp = msgspec.structs.replace(cp, page_size=_positive(page_size, "page_size", 1))
+    return cp
+
+
+# -- the mixin ----------------------------------------------------------------------------------
+
+
+def _page_fetcher(
+    transport: Transport, cp: Checkpoint, item_type: type[ItemT]
+) -> Callable[[int, int], Awaitable[Page[ItemT]]]:
+    """fetch(offset, limit) -> Page for a stream; it holds the transport, never the stream."""
+    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+
+    async def fetch(offset: int, limit: int) -> Page[ItemT]:
+        params = [("offset", str(offset)), ("limit", str(limit)), *filters]
+        resp = await transport.request("GET", path, params=params)
+        page: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+        page.offset = offset
+        return page
+
+    return fetch
+
+
+class ListingMixin(Generic[JobT, SummaryT]):
+    """``list`` / ``list_page`` / ``get_many`` over a job collection.
+
+    Subclasses set ``_path`` ("/v2/pre-recorded" or "/v2/live"), ``_item_type`` (the job Struct)
+    and ``_lean_type`` (its summary), and provide ``self._transport`` and ``get(job_id)``.
+    """
+
+    _path: ClassVar[str]
+    _item_type: ClassVar[type[Any]]
+    _lean_type: ClassVar[type[Any]]
+    _transport: Transport
+
+    if TYPE_CHECKING:
+
+        async def get(self, job_id: str, /) -> JobT: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[False] = ...,
+    ) -> ListStream[JobT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[True],
+    ) -> ListStream[SummaryT]: ...
+
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        max_items: int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        start_offset: int | None = None,
+        resume: Checkpoint | str | None = None,
+        lean: bool = False,
+    ) -> ListStream[JobT] | ListStream[SummaryT]:
+        """Stream every job matching the filters, newest first, each exactly once.
+
+        Not a coroutine: returns a ListStream at once; nothing is sent until you iterate.
+        ``page_size`` is the wire ``limit`` (default 100); ``concurrency`` page requests run
+        ahead (1 = sequential, following ``next``); ``max_items`` caps the items yielded;
+        ``start_offset`` skips that many; ``resume`` (a Checkpoint or its token) continues a
+        listing where it stopped, with its filters. Unless you pass ``before_date``, the listing
+        is pinned to now: jobs created later are not part of it. ``lean=True`` yields
+        PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
+        Invalid arguments raise GladiaConfigError here, before any I/O.
+        """
+        filters: dict[str, Any] = {
+            "status": status,
+            "date": date,
+            "before_date": before_date,
+            "after_date": after_date,
+            "custom_metadata": custom_metadata,
+        }
+        if resume is not None:
+            if start_offset is not None:
+                raise GladiaConfigError("pass start_offset or resume, not both")
+            cp = _resume_point(self._path, resume, filters, page_size)
+        else:
+            if before_date is None:
+                filters["before_date"] = utc_now_iso()
+            cp = build_checkpoint(
+                self._path,
+                page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
+                offset=0 if start_offset is None else start_offset,
+                **filters,
+            )
+        item_type = self._lean_type if lean else self._item_type
+        fetch = _page_fetcher(self._transport, cp, item_type)
+        return ListStream(fetch, cp, concurrency=concurrency, max_items=max_items)
+
+    @overload
+    async def list_page(
+        self,
+        offset: int = ...,
+        limit: int = ...,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        lean: Literal[False] = ...,
+    ) -> Page[JobT]: ...
+
+    @overload
+    async def list_page(
+        self,
+        offset: int = ...,
+        limit: int = ...,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        lean: Literal[True],
+    ) -> Page[SummaryT]: ...
+
+    async def list_page(
+        self,
+        offset: int = 0,
+        limit: int = 20,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        lean: bool = False,
+    ) -> Page[JobT] | Page[SummaryT]:
+        """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
+        as the server sent it). No snapshot pin, no retries beyond the transport's."""
+        cp = build_checkpoint(
+            self._path,
+            status=status,
+            date=date,
+            before_date=before_date,
+            after_date=after_date,
+            custom_metadata=custom_metadata,
+            page_size=limit,
+            offset=offset,
+        )
+        item_type = self._lean_type if lean else self._item_type
+        page: Page[Any] = await _page_fetcher(self._transport, cp, item_type)(offset, limit)
+        return page
+
+    @overload
+    def get_many(
+        self,
+        job_ids: Iterable[str],
+        *,
+        concurrency: int = ...,
+        return_exceptions: Literal[False] = ...,
+    ) -> GetManyStream[str, JobT]: ...
+
+    @overload
+    def get_many(
+        self,
+        job_ids: Iterable[str],
+        *,
+        concurrency: int = ...,
+        return_exceptions: Literal[True],
+    ) -> GetManyStream[str, JobT | GladiaError]: ...
+
+    def get_many(
+        self,
+        job_ids: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_GET_MANY_CONCURRENCY,
+        return_exceptions: bool = False,
+    ) -> GetManyStream[str, JobT] | GetManyStream[str, JobT | GladiaError]:
+        """Fetch many jobs, at most ``concurrency`` at once, yielding them in input order.
+
+        Ids are read lazily (a generator of a million ids is fine). By default the first
+        failure (in input order) cancels the rest and raises; with ``return_exceptions=True``
+        each failed id yields its GladiaError (e.g. NotFoundError) in its place and the batch
+        goes on. Use ``async with`` (or ``aclose()``) to stop early without leftovers.
+        """
+        if return_exceptions:
+            return GetManyStream(job_ids, capture_errors(self.get), concurrency=concurrency)
+        return GetManyStream(job_ids, self.get, concurrency=concurrency)
