@@ -9,8 +9,6 @@ import pytest
 
 from gladia_async.testing import FakeGladia
 
-pytest_plugins = ["gladia_async.testing.pytest_plugin"]
-
 
 async def test_default_fixture(fake_gladia: FakeGladia) -> None:
     assert fake_gladia.url.startswith("http://127.0.0.1:")
@@ -31,3 +29,9 @@ class TestOptionsOverride:
         assert fake_gladia.api_key == "k2"
         assert fake_gladia.store.count("pre-recorded") == 3
         assert fake_gladia.store.count("live") == 2
+
+
+@pytest.mark.fake_gladia(jobs=4, seed=9, api_key="marker-key")
+async def test_marker_configures_the_fake(fake_gladia: FakeGladia) -> None:
+    assert fake_gladia.api_key == "marker-key"
+    assert fake_gladia.store.count("pre-recorded") == 4
