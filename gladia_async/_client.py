@@ -28,17 +28,19 @@ if TYPE_CHECKING:
 __all__ = ["GladiaClient"]
 
 
-def _check_api_key(api_key: str | None) -> str:
+def _check_api_key(api_key: object) -> str:
+    """The key from the argument or GLADIA_API_KEY; never echoed in the error messages."""
     key = api_key if api_key is not None else os.environ.get(_config.ENV_API_KEY)
-    if key is None or not key.strip():
+    if key is None or key == "":
         raise GladiaConfigError(
             f"no API key: pass api_key=... or set the {_config.ENV_API_KEY} environment variable"
         )
     if not isinstance(key, str):
-        raise GladiaConfigError("api_key must be a str")
-    key = key.strip()
-    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in key):
-        raise GladiaConfigError("api_key contains whitespace or control characters")
+        raise GladiaConfigError(f"api_key must be a str, not {type(key).__name__}")
+    if not all("!" <= c <= "~" for c in key):
+        raise GladiaConfigError(
+            "api_key must be printable ASCII without spaces or newlines (read from a file?)"
+        )
     return key
 
 

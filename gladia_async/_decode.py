@@ -35,7 +35,9 @@ def decode(body: bytes, type_: type[T], *, url: str | None = None) -> T:
         raise DecodeError(
             f"response does not match {_name(type_)}: {exc}", url=url, detail=str(exc)
         ) from exc
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # msgspec raises UnicodeDecodeError for invalid UTF-8 in a string, RecursionError for
+        # nesting deeper than it can follow: both are just bad input here.
         raise DecodeError(
             f"response is not valid JSON for {_name(type_)}: {exc}", url=url, detail=str(exc)
         ) from exc

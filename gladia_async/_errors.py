@@ -128,8 +128,11 @@ class APIStatusError(GladiaError):
 
     def __str__(self) -> str:
         text = f"{self.status} {self.message}"
-        if self.validation_errors:
-            text += ": " + "; ".join(self.validation_errors)
+        errors = self.validation_errors
+        if errors:
+            text += ": " + "; ".join(e[:200] for e in errors[:10])
+            if len(errors) > 10:
+                text += f" (+{len(errors) - 10} more)"
         if self.request_id:
             text += f" (request_id={self.request_id})"
         return text

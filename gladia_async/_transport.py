@@ -8,29 +8,41 @@ seam (`Transport.rand`) and backoff sleeps go through another (`Transport.sleep`
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
 import logging
 import random
+import re
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, NamedTuple
-from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 import msgspec
+from yarl import URL
 
 from . import _config
-from ._config import RetryPolicy, origin_of, redact
+from ._config import RetryPolicy, redact
+from ._decode import decode
 from ._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     DecodeError,
     GladiaClientClosed,
+    GladiaError,
     RateLimitError,
     UnsafeURLError,
     status_error_class,
@@ -54,7 +66,13 @@ MAX_REDIRECTS = 5
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "PUT"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _CHUNK = 256 * 1024
-_ERROR_DECODER = msgspec.json.Decoder(ErrorResponse)
+_ERROR_BODY_LIMIT = 1024 * 1024
+"""Error bodies are read up to this many bytes (the rest is dropped, the connection closed)."""
+_MAX_MESSAGE = 1000
+"""Server-provided error messages are cut to this many characters in exception text."""
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?", re.ASCII)
+"""A non-negative decimal number (huge ones become inf: over any cap, so the client gives up)."""
 
 Body = bytes | AsyncIterable[bytes] | None
 BodyFactory = Callable[[], Body]
@@ -108,28 +126,26 @@ def retry_delay(attempt: int, retry_after: float | None, policy: RetryPolicy, ra
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds from a `Retry-After` header (delta-seconds or HTTP-date), or None if absent/bad."""
+    """Seconds from `Retry-After` (delta-seconds or any HTTP-date form) or `retry-after-ms`.
+
+    None when absent or not a valid value (negative, NaN, inf, ...): the caller then backs off.
+    """
     value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
+    if value is not None and _SECONDS.fullmatch(value.strip()):
+        return float(value) / 1000.0
     value = headers.get("retry-after")
     if value is None:
         return None
     value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    if _SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if when.tzinfo is None:  # asctime form or "-0000": HTTP dates are always GMT
+            when = when.replace(tzinfo=datetime.UTC)
+        return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
 
 
 # ---------------------------------------------------------------- internals
@@ -145,23 +161,31 @@ class _Failure:
 
 
 def _translate(exc: BaseException, method: str, url: str) -> _Failure:
-    """Map an aiohttp/OS exception to the error tree, noting whether the request left."""
+    """Map an aiohttp/OS exception to the error tree, noting whether the request left.
+
+    The aiohttp exception becomes `__cause__` unless it carries `request_info`, whose headers
+    hold the API key (a malformed response raises such a ClientResponseError).
+    """
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        return _Failure(
-            APITimeoutError(f"timed out connecting to {url}", method=method, url=url), True
-        )
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        failure = _Failure(APITimeoutError(f"timed out connecting to {url}"), True)
+    elif isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
         msg = f"TLS failure connecting to {url}: {exc.__class__.__name__}"
-        return _Failure(APIConnectionError(msg, method=method, url=url), True, retryable=False)
-    if isinstance(exc, aiohttp.ClientConnectorError):
+        failure = _Failure(APIConnectionError(msg), True, retryable=False)
+    elif isinstance(exc, aiohttp.ClientConnectorError):
         msg = f"cannot connect to {url}: {exc.os_error.strerror or exc.__class__.__name__}"
-        return _Failure(APIConnectionError(msg, method=method, url=url), True)
-    if isinstance(exc, TimeoutError):
-        return _Failure(
-            APITimeoutError(f"request timed out: {method} {url}", method=method, url=url), False
-        )
-    msg = f"connection failed during {method} {url}: {exc.__class__.__name__}: {exc}"
-    return _Failure(APIConnectionError(msg, method=method, url=url), False)
+        failure = _Failure(APIConnectionError(msg), True)
+    elif isinstance(exc, TimeoutError):
+        failure = _Failure(APITimeoutError(f"request timed out: {method} {url}"), False)
+    else:
+        msg = f"connection failed during {method} {url}: {exc.__class__.__name__}: {exc}"
+        failure = _Failure(APIConnectionError(msg), False)
+    failure.error.method, failure.error.url = method, url
+    if not hasattr(exc, "request_info"):
+        failure.error.__cause__ = exc
+    return failure
+
+
+_NETWORK_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 class _TooLarge(Exception):
@@ -184,6 +208,18 @@ async def _read_limited(resp: aiohttp.ClientResponse, limit: int | None) -> byte
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+async def _read_error_body(resp: aiohttp.ClientResponse) -> bytes:
+    """An error answer's body, or b"" when it is too large or cut short (the status decides)."""
+    try:
+        return await _read_limited(resp, _ERROR_BODY_LIMIT)
+    except (_TooLarge, *_NETWORK_ERRORS):
+        return b""
+
+
+def _too_large(exc: _TooLarge, url: str) -> DecodeError:
+    return DecodeError(f"response too large: {exc}", url=url, detail=str(exc))
+
+
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -197,18 +233,23 @@ def status_error(
     status: int,
     headers: Mapping[str, str],
     body: bytes,
-    reason: str | None,
     secret: str | None = None,
 ) -> APIStatusError:
-    """The APIStatusError subclass for an error answer, with its parsed body and request id."""
+    """The APIStatusError subclass for an error answer, with its parsed body and request id.
+
+    A `secret` echoed by the server is replaced in the body before anything is parsed, so it
+    reaches neither the message, `body`, nor `raw_body`; the message is cut to a sane length.
+    """
+    if secret and body:
+        body = body.replace(secret.encode(), redact(secret).encode())
     parsed: ErrorResponse | None
     try:
-        parsed = _ERROR_DECODER.decode(body) if body else None
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        parsed = decode(body, ErrorResponse) if body else None
+    except DecodeError:
         parsed = None
-    message = (parsed.message if parsed else None) or reason or _phrase(status)
-    if secret and secret in message:  # a server echoing the key must not leak it into str(exc)
-        message = message.replace(secret, redact(secret))
+    message = (parsed.message if parsed else None) or _phrase(status)
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + f"... ({len(message)} characters)"
     request_id = parsed.request_id if parsed else None
     if not request_id:
         request_id = next((headers[h] for h in _config.REQUEST_ID_HEADERS if h in headers), None)
@@ -227,11 +268,16 @@ def status_error(
     return cls(message, **kwargs)
 
 
+def _origin(url: URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port) with the default port filled in, as aiohttp itself will parse it."""
+    return url.scheme.lower(), (url.host or "").lower(), url.port
+
+
 # ---------------------------------------------------------------- streamed bodies
 
 
 class StreamedResponse:
-    """An open response whose body the caller reads in chunks; errors stay GladiaErrors."""
+    """An open 2xx response whose body the caller reads in chunks; errors stay GladiaErrors."""
 
     def __init__(self, resp: aiohttp.ClientResponse, method: str) -> None:
         self.raw = resp
@@ -241,22 +287,20 @@ class StreamedResponse:
         self.content_length = resp.content_length
         self._method = method
 
-    async def iter_chunks(self, chunk_size: int = _CHUNK) -> AsyncIterator[bytes]:
+    async def iter_chunks(self, chunk_size: int = _CHUNK) -> AsyncGenerator[bytes, None]:
         """Yield the body in chunks of at most `chunk_size` bytes."""
-        try:
-            async for chunk in self.raw.content.iter_chunked(chunk_size):
+        chunks = self.raw.content.iter_chunked(chunk_size)
+        while True:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                return
+            except _NETWORK_ERRORS as exc:
+                failure = _translate(exc, self._method, self.url)
+            else:
                 yield chunk
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _translate(exc, self._method, self.url).error from exc
-
-    async def read(self, limit: int | None = None) -> bytes:
-        """The whole remaining body, refusing more than `limit` bytes."""
-        try:
-            return await _read_limited(self.raw, limit)
-        except _TooLarge as exc:
-            raise DecodeError(f"response too large: {exc}", url=self.url, detail=str(exc)) from None
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise _translate(exc, self._method, self.url).error from exc
+                continue
+            raise failure.error  # outside the except: no implicit __context__
 
 
 class ByteStream:
@@ -271,12 +315,12 @@ class ByteStream:
     def __init__(
         self, transport: Transport, method: str, path_or_url: str, chunk_size: int, **kw: Any
     ) -> None:
-        self._transport = transport
-        self._args = (method, path_or_url)
-        self._kw = kw
+        self._open: Callable[[], AbstractAsyncContextManager[StreamedResponse]] = lambda: (
+            transport.stream(method, path_or_url, **kw)
+        )
         self._chunk_size = chunk_size
-        self._cm: Any = None
-        self._iter: AsyncIterator[bytes] | None = None
+        self._cm: AbstractAsyncContextManager[StreamedResponse] | None = None
+        self._iter: AsyncGenerator[bytes, None] | None = None
         self._done = False
 
     def __aiter__(self) -> ByteStream:
@@ -285,12 +329,13 @@ class ByteStream:
     async def __anext__(self) -> bytes:
         if self._done:
             raise StopAsyncIteration
-        if self._iter is None:
-            self._cm = self._transport.stream(*self._args, **self._kw)
-            resp: StreamedResponse = await self._cm.__aenter__()
-            self._iter = resp.iter_chunks(self._chunk_size)
         try:
-            return await self._iter.__anext__()
+            it = self._iter
+            if it is None:
+                self._cm = self._open()
+                resp = await self._cm.__aenter__()
+                it = self._iter = resp.iter_chunks(self._chunk_size)
+            return await it.__anext__()
         except BaseException:
             await self.aclose()
             raise
@@ -301,8 +346,8 @@ class ByteStream:
         it, cm = self._iter, self._cm
         self._iter = self._cm = None
         if it is not None:
-            await it.aclose()  # type: ignore[attr-defined]
-        if cm is not None:
+            await it.aclose()
+        if cm is not None and it is not None:  # a failed __aenter__ left nothing open
             await cm.__aexit__(None, None, None)
 
     async def __aenter__(self) -> ByteStream:
@@ -340,7 +385,7 @@ class Transport:
         trust_env: bool = False,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._origin = origin_of(self.base_url)
+        self._origin = _origin(URL(self.base_url))
         self._api_key = api_key
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -363,9 +408,10 @@ class Transport:
 
     @property
     def session(self) -> aiohttp.ClientSession:
-        """The aiohttp session in use, created on first access when owned."""
+        """The aiohttp session in use, created on first access when owned (needs a running loop)."""
         if self.closed:
             raise GladiaClientClosed("the client is closed")
+        loop = asyncio.get_running_loop()
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
@@ -374,6 +420,11 @@ class Transport:
             )
         elif self._session.closed:
             raise GladiaClientClosed("the aiohttp session given to the client is closed")
+        if getattr(self._session, "_loop", loop) is not loop:
+            raise GladiaClientClosed(
+                "the client's aiohttp session belongs to another event loop: create the client "
+                "inside the loop that uses it (e.g. inside the coroutine given to asyncio.run)"
+            )
         return self._session
 
     async def aclose(self) -> None:
@@ -383,35 +434,44 @@ class Transport:
         self.closed = True
         session, self._session = self._session, None
         if self._owns_session and session is not None and not session.closed:
-            await session.close()
+            loop = getattr(session, "_loop", None)
+            if loop is None or loop is asyncio.get_running_loop() or not loop.is_closed():
+                await session.close()
+            else:  # its loop is gone with its sockets: nothing left to close but the object
+                session.detach()
 
     # -- URLs and headers
+
+    def _check_url(self, url: str) -> URL:
+        """`url` parsed as aiohttp will parse it, if it is an http(s) URL on base_url's origin."""
+        shown = self._redact(url)  # server-chosen URLs may echo the key
+        try:
+            parsed = URL(url)
+            origin = _origin(parsed)
+        except (ValueError, TypeError):
+            raise UnsafeURLError(f"malformed URL: {shown!r}", url=shown) from None
+        if origin[0] not in ("http", "https") or not origin[1]:
+            raise UnsafeURLError(f"not an http(s) URL: {shown!r}", url=shown)
+        if parsed.user is not None or parsed.password is not None or shown != url:
+            raise UnsafeURLError(f"refusing a URL with credentials: {shown!r}", url=shown)
+        if origin != self._origin:
+            raise UnsafeURLError(f"refusing a request outside {self.base_url}: {shown}", url=shown)
+        return parsed
 
     def url_for(self, path_or_url: str) -> str:
         """Absolute URL for an API path, or an absolute URL checked to be on base_url's origin."""
         if path_or_url.startswith("/"):
             return self.base_url + path_or_url
-        parts = urlsplit(path_or_url)
-        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-            raise UnsafeURLError(f"not an http(s) URL: {path_or_url!r}", url=path_or_url)
-        if origin_of(path_or_url) != self._origin:
-            raise UnsafeURLError(
-                f"refusing to send a request outside {self.base_url}: {path_or_url}",
-                url=path_or_url,
-            )
+        self._check_url(path_or_url)
         return path_or_url
 
     def same_origin(self, url: str) -> bool:
         """True when `url` is on base_url's origin (the only origin that receives the key)."""
-        return origin_of(url) == self._origin
-
-    def _headers_for(self, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
-        merged = {**self._headers, **(extra or {})}
-        if self.same_origin(url):
-            merged[_config.AUTH_HEADER] = self._api_key
-        else:
-            merged.pop(_config.AUTH_HEADER, None)
-        return merged
+        try:
+            self._check_url(url)
+        except UnsafeURLError:
+            return False
+        return True
 
     def _client_timeout(
         self, timeout: float | None, streaming: bool = False
@@ -432,10 +492,13 @@ class Transport:
         *,
         params: Sequence[tuple[str, str]] | None,
         body: BodyFactory | None,
-        headers: Mapping[str, str] | None,
+        headers: Mapping[str, str],
         client_timeout: aiohttp.ClientTimeout,
     ) -> AsyncIterator[aiohttp.ClientResponse | _Failure]:
-        """Open one attempt, following same-origin redirects; yields the response or a failure."""
+        """Open one attempt, following same-origin redirects; yields the response or a failure.
+
+        Every URL requested here has passed `url_for` or `_check_url`, so the key is attached.
+        """
         session = self.session
         reached = False
         for _hop in range(MAX_REDIRECTS + 1):
@@ -446,14 +509,13 @@ class Transport:
                     url,
                     params=params,
                     data=body() if body is not None else None,
-                    headers=self._headers_for(url, headers),
+                    headers={**self._headers, **headers, _config.AUTH_HEADER: self._api_key},
                     timeout=client_timeout,
                     allow_redirects=False,
                     raise_for_status=False,
                 )
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            except _NETWORK_ERRORS as exc:
                 failure = _translate(exc, method, url)
-                failure.error.__cause__ = exc
                 failure.never_sent = failure.never_sent and not reached
             if failure is not None:
                 yield failure
@@ -462,20 +524,53 @@ class Transport:
             location = resp.headers.get("Location")
             if resp.status in _REDIRECT_STATUSES and location:
                 resp.release()
-                target = urljoin(str(resp.url), location)
-                if not self.same_origin(target):
-                    raise UnsafeURLError(
-                        f"refusing a redirect from {url} to another origin: {target}", url=target
-                    )
+                try:
+                    target = str(resp.url.join(URL(location)))
+                except ValueError:
+                    target = location
+                self._check_url(target)  # UnsafeURLError: never follow (nor key) another origin
                 log.debug("redirect %s %s -> %s (%d)", method, url, target, resp.status)
                 if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                     method, body = "GET", None
+                    headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
                 url, params = target, None
                 continue
             async with resp:
                 yield resp
             return
         raise APIConnectionError(f"too many redirects from {method} {url}", method=method, url=url)
+
+    def _redact(self, text: str) -> str:
+        """`text` with the API key (if a server echoed it) shown as its last four characters."""
+        return text.replace(self._api_key, redact(self._api_key))
+
+    def _backoff(
+        self,
+        attempt: int,
+        method: str,
+        url: str,
+        error: GladiaError,
+        *,
+        retry: bool,
+        retry_after: float | None = None,
+    ) -> float:
+        """Seconds to wait before retrying, or raise `error` when the request is not retried."""
+        policy = self.retry_policy
+        if retry and retry_after is not None and retry_after > policy.retry_after_cap:
+            log.debug(
+                "not retrying %s %s: Retry-After %.0fs exceeds the %.0fs cap",
+                method, url, retry_after, policy.retry_after_cap,
+            )  # fmt: skip
+            raise error
+        if not retry:
+            log.debug("not retrying %s %s after attempt %d", method, url, attempt + 1)
+            raise error
+        delay = retry_delay(attempt, retry_after, policy, self.rand())
+        log.debug(
+            "retrying %s %s in %.2fs (retry %d of %d)",
+            method, url, delay, attempt + 1, policy.max_retries,
+        )  # fmt: skip
+        return delay
 
     # -- public API
 
@@ -514,48 +609,26 @@ class Transport:
             result = await self._attempt(
                 method, url, params, body, all_headers, client_timeout, limit
             )
-            if isinstance(result, _Failure):
-                error: APIConnectionError | APIStatusError = result.error
-                retry = (
-                    replayable
-                    and result.retryable
-                    and should_retry(
-                        attempt,
-                        policy,
-                        idempotent=safe,
-                        connection_error=True,
-                        never_sent=result.never_sent,
-                    )
-                )
-                retry_after = None
-                log.debug(
-                    "%s %s failed: %s (attempt %d)", method, url, result.error.message, attempt + 1
-                )
-            elif 200 <= result.status < 300:
-                return result
-            else:
-                error = status_error(
-                    method, result.url, result.status, result.headers, result.body, None,
-                    self._api_key,
+            if isinstance(result, Response):
+                if 200 <= result.status < 300:
+                    return result
+                delay = self._backoff(
+                    attempt, method, url,
+                    status_error(method, result.url, result.status, result.headers, result.body,
+                                 self._api_key),
+                    retry=replayable and should_retry(attempt, policy, idempotent=safe,
+                                                      status=result.status),
+                    retry_after=parse_retry_after(result.headers),
                 )  # fmt: skip
-                retry_after = parse_retry_after(result.headers)
-                retry = replayable and should_retry(
-                    attempt, policy, idempotent=safe, status=result.status
-                )
-                if retry and retry_after is not None and retry_after > policy.retry_after_cap:
-                    log.debug(
-                        "not retrying %s %s: Retry-After %.0fs exceeds the %.0fs cap",
-                        method, url, retry_after, policy.retry_after_cap,
-                    )  # fmt: skip
-                    raise error
-            if not retry:
-                log.debug("not retrying %s %s after attempt %d", method, url, attempt + 1)
-                raise error
-            delay = retry_delay(attempt, retry_after, policy, self.rand())
-            log.debug(
-                "retrying %s %s in %.2fs (retry %d of %d)",
-                method, url, delay, attempt + 1, policy.max_retries,
-            )  # fmt: skip
+            else:
+                log.debug("%s %s failed: %s (attempt %d)", method, url, result.error, attempt + 1)
+                delay = self._backoff(
+                    attempt, method, url, result.error,
+                    retry=replayable and result.retryable and should_retry(
+                        attempt, policy, idempotent=safe, connection_error=True,
+                        never_sent=result.never_sent,
+                    ),
+                )  # fmt: skip
             await self.sleep(delay)
             attempt += 1
 
@@ -569,24 +642,26 @@ class Transport:
         client_timeout: aiohttp.ClientTimeout,
         limit: int | None,
     ) -> Response | _Failure:
+        """One attempt: the whole answer (error bodies capped at 1 MiB) or a connection failure."""
         async with self._open(
             method, url, params=params, body=body, headers=headers, client_timeout=client_timeout
         ) as resp:
             if isinstance(resp, _Failure):
                 return resp
             final_url = str(resp.url)
-            try:
-                data = await _read_limited(resp, limit)
-            except _TooLarge as exc:
-                resp.close()
-                raise DecodeError(
-                    f"response too large: {exc}", url=final_url, detail=str(exc)
-                ) from None
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                failure = _translate(exc, method, final_url)
-                failure.error.__cause__ = exc
-                failure.never_sent = False
-                return failure
+            if not 200 <= resp.status < 300:
+                data = await _read_error_body(resp)
+            else:
+                try:
+                    data = await _read_limited(resp, limit)
+                except _TooLarge as exc:
+                    resp.close()
+                    too_large = _too_large(exc, final_url)
+                    raise too_large from None
+                except _NETWORK_ERRORS as exc:
+                    failure = _translate(exc, method, final_url)
+                    failure.never_sent = False
+                    return failure
             log.debug("%s %s -> %d (%d bytes)", method, final_url, resp.status, len(data))
             return Response(resp.status, resp.headers, data, final_url)
 
@@ -617,43 +692,31 @@ class Transport:
         while True:
             if self.closed:
                 raise GladiaClientClosed("the client is closed")
-            retry_after: float | None = None
             async with self._open(
-                method,
-                url,
-                params=params,
-                body=None,
-                headers=headers,
+                method, url, params=params, body=None, headers=headers or {},
                 client_timeout=client_timeout,
-            ) as resp:
+            ) as resp:  # fmt: skip
                 if isinstance(resp, _Failure):
-                    error: APIConnectionError | APIStatusError = resp.error
+                    error: GladiaError = resp.error
                     retry = resp.retryable and should_retry(
                         attempt, policy, idempotent=safe, connection_error=True,
                         never_sent=resp.never_sent,
                     )  # fmt: skip
+                    retry_after = None
                 elif 200 <= resp.status < 300:
                     log.debug("%s %s -> %d (streaming)", method, resp.url, resp.status)
                     yield StreamedResponse(resp, method)
                     return
                 else:
-                    try:
-                        data = await _read_limited(resp, 1024 * 1024)
-                    except (_TooLarge, aiohttp.ClientError, OSError, TimeoutError):
-                        data = b""
+                    data = await _read_error_body(resp)
                     error = status_error(
-                        method, str(resp.url), resp.status, resp.headers, data, None
+                        method, str(resp.url), resp.status, resp.headers, data, self._api_key
                     )
-                    retry_after = parse_retry_after(resp.headers)
                     retry = should_retry(attempt, policy, idempotent=safe, status=resp.status)
-                    if retry_after is not None and retry_after > policy.retry_after_cap:
-                        retry = False
-            if not retry:
-                log.debug("not retrying %s %s after attempt %d", method, url, attempt + 1)
-                raise error
-            delay = retry_delay(attempt, retry_after, policy, self.rand())
-            log.debug("retrying %s %s in %.2fs (retry %d)", method, url, delay, attempt + 1)
-            await self.sleep(delay)
+                    retry_after = parse_retry_after(resp.headers)
+            await self.sleep(
+                self._backoff(attempt, method, url, error, retry=retry, retry_after=retry_after)
+            )
             attempt += 1
 
     def byte_stream(

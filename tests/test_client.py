@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -145,3 +146,42 @@ def test_live_attribute() -> None:
     pytest.importorskip("gladia_async.resources.live")
     gladia = GladiaClient(KEY)
     assert gladia.live is gladia.live
+
+
+@pytest.mark.parametrize("key", [12345, b"bytes-key-0123456789", KEY + "\n", " " + KEY, "a b"])
+def test_bad_keys_raise_config_error_without_echoing_them(key: object) -> None:
+    with pytest.raises(GladiaConfigError) as info:
+        GladiaClient(key)  # type: ignore[arg-type]
+    assert KEY not in str(info.value) and "bytes-key" not in str(info.value)
+
+
+def test_userinfo_trick_base_url_rejected() -> None:
+    for url in ("http://127.0.0.1:1@evil.test/", "http://evil.test\\@127.0.0.1/"):
+        with pytest.raises(GladiaConfigError):
+            GladiaClient(KEY, base_url=url)
+
+
+def test_client_built_outside_a_loop_works_in_asyncio_run() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return json_response(fixture("prerecorded_job_done.json"))
+
+    async def main() -> str:
+        async with serve(handler) as server:
+            gladia = GladiaClient(KEY, base_url=server.url)  # no loop touched here ...
+            async with gladia:
+                return (await gladia.pre_recorded.get("abc")).status
+
+    assert asyncio.run(main()) == "done"
+
+    async def used_in_two_loops() -> None:
+        gladia._transport.session  # noqa: B018 (the owned session is bound to this loop)
+
+    gladia = GladiaClient(KEY, base_url="http://127.0.0.1:9")
+    asyncio.run(used_in_two_loops())
+
+    async def second_loop() -> None:
+        with pytest.raises(GladiaClientClosed, match="another event loop"):
+            await gladia.pre_recorded.get("abc")
+        await gladia.aclose()
+
+    asyncio.run(second_loop())

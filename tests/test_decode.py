@@ -78,3 +78,12 @@ def test_arbitrary_bytes_only_raise_decode_error(body: bytes) -> None:
         decode(body, PreRecordedJob, url=URL)
     except DecodeError:
         pass
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"unknown_field": ' + b"[" * 100_000, b'{"unknown": ' + b'{"a":' * 100_000]
+)
+def test_deep_nesting_raises_decode_error(body: bytes) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode(body, PreRecordedJob, url=URL)
+    assert info.value.url == URL

@@ -222,3 +222,25 @@ async def test_listing_mixin_is_wired() -> None:
     assert all(isinstance(item, PreRecordedJob) for item in page.items)
     assert server.requests[0].path == "/v2/pre-recorded"
     assert "limit=5" in server.requests[0].query
+
+
+async def test_stream_file_rejects_a_non_positive_chunk_size() -> None:
+    gladia = GladiaClient(KEY, base_url="http://127.0.0.1:9")
+    for size in (0, -1):
+        with pytest.raises(GladiaConfigError):
+            gladia.pre_recorded.stream_file("j1", chunk_size=size)
+    await gladia.aclose()
+
+
+async def test_wait_interval_grows_to_its_cap() -> None:
+    api = Api([job_with("queued")] * 5 + [fixture("prerecorded_job_done.json")])
+    slept: list[float] = []
+
+    async def record(delay: float) -> None:
+        slept.append(delay)
+
+    async with serve(api) as server:
+        async with client(server) as gladia:
+            gladia._transport.sleep = record
+            await gladia.pre_recorded.wait("j1", poll_interval=1.0, max_poll_interval=3.0)
+    assert slept == [1.0, 1.5, 2.25, 3.0, 3.0]

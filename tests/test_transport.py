@@ -416,3 +416,285 @@ async def test_stream_releases_connection_on_early_exit() -> None:
                 resp = await transport.request("GET", "/ping")
             assert resp.status == 200
             await transport.aclose()
+
+
+# ---------------------------------------------------------------- review fixes
+
+
+@pytest.mark.parametrize(
+    "value", ["nan", "inf", "-inf", "-1", "1_0", "\u0661", "0x10", "", "3 s", "NaN", "e5"]
+)
+def test_parse_retry_after_ignores_garbage(value: str) -> None:
+    assert parse_retry_after({"retry-after": value}) is None
+    assert parse_retry_after({"retry-after-ms": value}) is None
+
+
+def test_parse_retry_after_huge_values_exceed_any_cap() -> None:
+    for value in ("1e400", "9" * 400, "31536000"):
+        seconds = parse_retry_after({"retry-after": value})
+        assert seconds is not None and seconds > POLICY.retry_after_cap
+
+
+def test_parse_retry_after_accepts_every_http_date_form() -> None:
+    now = email.utils.parsedate_to_datetime("Sun, 06 Nov 1994 08:49:00 GMT").timestamp()
+    for value in (
+        "Sun, 06 Nov 1994 08:49:37 GMT",  # IMF-fixdate
+        "Sunday, 06-Nov-94 08:49:37 GMT",  # RFC 850
+        "Sun Nov  6 08:49:37 1994",  # asctime: no zone, but HTTP dates are always GMT
+        "Sun, 06 Nov 1994 08:49:37 -0000",
+    ):
+        assert parse_retry_after({"retry-after": value}, now=now) == 37.0, value
+    assert parse_retry_after({"retry-after": " 5 "}) == 5.0
+
+
+async def test_post_429_is_not_repeated_but_carries_retry_after() -> None:
+    handler = respond(429, fixture("error_429_assumed.json"), **{"Retry-After": "1"})
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        with pytest.raises(RateLimitError) as info:
+            await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "u"})
+        await transport.aclose()
+    assert info.value.retry_after == 1.0
+    assert server.count("POST") == 1 and slept == []
+
+
+async def test_error_body_with_invalid_utf8_or_deep_nesting_still_maps_to_status() -> None:
+    bodies = [b'{"message": "bad \xff byte"}', b"[" * 50_000]
+
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return json_response(bodies[len(server.requests) - 1], status=404)
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        for _ in bodies:
+            with pytest.raises(NotFoundError) as info:
+                await transport.request("GET", "/v2/x")
+            assert info.value.body is None
+        await transport.aclose()
+
+
+async def test_echoed_key_is_scrubbed_from_error_body_and_message_is_bounded() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        sent = request.headers["x-gladia-key"]
+        body = {
+            "statusCode": 400,
+            "message": f"key {sent} rejected " + "x" * 100_000,
+            "validation_errors": [f"x-gladia-key={sent}"],
+        }
+        return web.json_response(body, status=400)
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        with pytest.raises(APIStatusError) as info:
+            await transport.request("GET", "/v2/x")
+        await transport.aclose()
+    exc = info.value
+    for text in (str(exc), repr(exc), repr(exc.body), repr(exc.raw_body)):
+        assert KEY not in text and KEY[:-4] not in text
+    assert len(str(exc)) < 2000
+
+
+async def _bad_status_line_server(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    await reader.read(65536)
+    writer.write(b"HTTP/1.1 abc\r\nbroken\r\n\r\n")
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_malformed_response_error_chain_does_not_carry_the_key() -> None:
+    server = await asyncio.start_server(_bad_status_line_server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    transport, _ = make_transport(f"http://127.0.0.1:{port}")
+    try:
+        with pytest.raises(APIConnectionError) as info:
+            await transport.request("GET", "/v2/x")
+    finally:
+        await transport.aclose()
+        server.close()
+        await server.wait_closed()
+    chain: list[str] = []
+    exc: BaseException | None = info.value
+    while exc is not None:
+        chain += [str(exc), repr(exc), repr(vars(exc))]
+        exc = exc.__cause__ or exc.__context__
+    assert KEY not in "\n".join(chain)
+
+
+async def test_malformed_or_userinfo_urls_raise_unsafe_url_error() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(status=302, headers={"Location": request.query["to"]})
+
+    async with serve(handler) as server:
+        host = server.url.removeprefix("http://")
+        transport, _ = make_transport(server.url)
+        for target in (
+            "http://x:abc/",
+            "http://[bad/",
+            f"http://evil\\@{host}/v2/x",
+            f"http://user:pw@{host}/v2/x",
+        ):
+            with pytest.raises(UnsafeURLError):
+                await transport.request("GET", "/r", params=[("to", target)])
+            with pytest.raises(UnsafeURLError):
+                await transport.request("GET", target)
+        await transport.aclose()
+    assert all(r.path == "/r" for r in server.requests)
+
+
+async def test_uppercase_default_port_and_ipv6_origins() -> None:
+    transport, _ = make_transport("http://[::1]:8080")
+    assert transport.same_origin("HTTP://[::1]:8080/v2/x")
+    assert not transport.same_origin("http://[::1]:8081/v2/x")
+    assert not transport.same_origin("http://127.0.0.1:8080/v2/x")
+    await transport.aclose()
+    transport, _ = make_transport("https://API.example.test")
+    assert transport.same_origin("https://api.example.test:443/v2/x")
+    assert not transport.same_origin("http://api.example.test:443/v2/x")
+    assert not transport.same_origin("https://127.0.0.1:1@api.example.test.evil/")
+    await transport.aclose()
+
+
+async def test_post_redirected_to_get_drops_the_body_headers() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.method == "POST":
+            raise web.HTTPSeeOther("/v2/done")
+        return json_response(b"{}")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        await transport.request("POST", "/v2/upload", json={"audio_url": "u"})
+        await transport.aclose()
+    get = server.requests[-1]
+    assert get.method == "GET" and get.body == b""
+    assert "Content-Type" not in get.headers
+
+
+async def test_cancelling_during_body_read_releases_the_connection() -> None:
+    sent_part = asyncio.Event()
+    release = asyncio.Event()
+
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/ping":
+            return json_response(b"{}")
+        resp = web.StreamResponse(headers={"Content-Length": "100000"})
+        await resp.prepare(request)
+        await resp.write(b"x" * 1000)
+        sent_part.set()
+        await release.wait()
+        return resp
+
+    async with serve(handler) as server:
+        connector = aiohttp.TCPConnector(limit=1)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            transport, _ = make_transport(server.url, session=session)
+            task = asyncio.create_task(transport.request("GET", "/slow"))
+            await sent_part.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            async with asyncio.timeout(10):  # would hang if the only connection leaked
+                resp = await transport.request("GET", "/ping")
+            assert resp.status == 200
+            release.set()
+            await transport.aclose()
+
+
+async def test_failed_byte_stream_is_finished_and_closes_cleanly() -> None:
+    async with serve(respond(404, fixture("error_404.json"))) as server:
+        transport, _ = make_transport(server.url)
+        stream = transport.byte_stream("GET", "/v2/pre-recorded/x/file")
+        with pytest.raises(NotFoundError):
+            await stream.__anext__()
+        with pytest.raises(StopAsyncIteration):
+            await stream.__anext__()
+        await stream.aclose()
+        await transport.aclose()
+    assert server.count() == 1
+
+
+async def test_stream_error_message_scrubs_an_echoed_key() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        body = b'{"statusCode": 403, "message": "no for %s"}' % KEY.encode()
+        return json_response(body, status=403)
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        with pytest.raises(APIStatusError) as info:
+            async with transport.stream("GET", "/v2/pre-recorded/x/file"):
+                pass
+        await transport.aclose()
+    assert KEY not in str(info.value) and KEY not in repr(info.value.raw_body)
+
+
+def test_session_from_another_event_loop_raises_client_closed() -> None:
+    transport, _ = make_transport()
+
+    async def first() -> None:
+        transport.session  # noqa: B018 (created in this loop)
+
+    async def second() -> None:
+        with pytest.raises(GladiaClientClosed, match="event loop"):
+            await transport.request("GET", "/v2/x")
+        await transport.aclose()
+
+    asyncio.run(first())
+    asyncio.run(second())
+
+
+async def test_declared_length_over_the_limit_fails_before_reading() -> None:
+    release = asyncio.Event()
+
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": "50000000"})
+        await resp.prepare(request)
+        await resp.write(b"x" * 1000)
+        await release.wait()  # never sends the rest: reading it would hang
+        return resp
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url, max_response_size=10_000)
+        async with asyncio.timeout(10):
+            with pytest.raises(DecodeError, match="Content-Length"):
+                await transport.request("GET", "/v2/pre-recorded/x/file")
+        release.set()
+        await transport.aclose()
+
+
+async def test_leaving_a_byte_stream_without_closing_it_still_frees_the_connection() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/ping":
+            return json_response(b"{}")
+        return web.Response(body=b"z" * 1_000_000)
+
+    async with serve(handler) as server:
+        connector = aiohttp.TCPConnector(limit=1)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            transport, _ = make_transport(server.url, session=session)
+            async for _chunk in transport.byte_stream("GET", "/file", chunk_size=1024):
+                break  # no `async with`, not exhausted: dropping the stream must release it
+            async with asyncio.timeout(10):
+                resp = await transport.request("GET", "/ping")
+            assert resp.status == 200
+            await transport.aclose()
+
+
+async def test_redirect_to_a_url_carrying_the_key_is_refused_and_redacted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/r":
+            raise web.HTTPFound(f"/v2/x?key={request.headers['x-gladia-key']}")
+        return json_response(b"{}")
+
+    caplog.set_level(logging.DEBUG, logger="gladia_async")
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        with pytest.raises(UnsafeURLError) as info:
+            await transport.request("GET", "/r")
+        await transport.aclose()
+    assert server.count() == 1
+    for text in (str(info.value), repr(info.value), str(info.value.url), caplog.text):
+        assert KEY not in text

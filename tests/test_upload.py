@@ -8,12 +8,14 @@ import io
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
 
 from gladia_async import GladiaClient
 from gladia_async._errors import GladiaConfigError, InternalServerError
+from gladia_async._transport import Response
 from gladia_async.types.upload import UploadResult
 
 from ._servers import KEY, Seen, Server, fixture, json_response, serve
@@ -108,3 +110,49 @@ async def test_upload_bad_sources_fail_before_io(tmp_path: Path) -> None:
             await gladia.upload(12345)  # type: ignore[arg-type]
         with pytest.raises(GladiaConfigError):
             await gladia.upload.upload_url("file:///etc/passwd")
+
+
+async def test_retry_body_is_correct_even_if_a_stale_attempt_still_reads(tmp_path: Path) -> None:
+    """An abandoned attempt's in-flight file read must not move the retry's read position."""
+    path = tmp_path / "a.wav"
+    path.write_bytes(PAYLOAD)
+    gladia = GladiaClient(KEY, base_url="http://127.0.0.1:9")
+    bodies: list[bytes] = []
+
+    async def fake_request(method: str, url: str, *, data: Any, **kw: Any) -> Response:
+        first, second = data(), data()  # attempt 1 (abandoned), then its retry
+        await first.__anext__()
+        await first.__anext__()
+        parts = [await second.__anext__(), await second.__anext__()]  # head, first chunk
+        await first.__anext__()  # the stale attempt reads once more, mid-retry
+        parts += [chunk async for chunk in second]
+        await first.aclose()
+        bodies.append(b"".join(parts))
+        return Response(200, {}, fixture("upload_response.json"), url)
+
+    gladia._transport.request = fake_request  # type: ignore[method-assign, assignment]
+    await gladia.upload(path)
+    await gladia.upload(io.BytesIO(PAYLOAD))
+    await gladia.aclose()
+    for body in bodies:
+        boundary = body[2:34]
+        assert body.split(b"\r\n\r\n", 1)[1] == PAYLOAD + b"\r\n--" + boundary + b"--\r\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "sent"),
+    [
+        ('a"b.wav', "a%22b.wav"),
+        ("a\r\nX-Evil: 1.wav", "a%0D%0AX-Evil: 1.wav"),
+        ("back\\slash.wav", "back%5Cslash.wav"),
+        ("100%.wav", "100%25.wav"),
+        ("é.wav", "%C3%A9.wav"),
+    ],
+)
+async def test_filenames_are_escaped_in_the_part_header(name: str, sent: str) -> None:
+    async with serve(ok_handler()) as server:
+        async with GladiaClient(KEY, base_url=server.url) as gladia:
+            await gladia.upload(b"abc", filename=name)
+    head = server.requests[0].body.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert f'filename="{sent}"' in head
+    assert parse_audio_part(server.requests[0])[2] == b"abc"

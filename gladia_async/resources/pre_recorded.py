@@ -173,6 +173,8 @@ class PreRecordedResource(ListingMixin[PreRecordedJob, PreRecordedJobSummary]):
         Use `async with gladia.pre_recorded.stream_file(id) as chunks:` to release the connection
         even when leaving the loop early (it is released automatically when exhausted).
         """
+        if chunk_size <= 0:
+            raise GladiaConfigError("chunk_size must be positive")
         return self._transport.byte_stream(
             "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import PurePath
@@ -102,12 +103,9 @@ class UploadResource:
         loop = asyncio.get_running_loop()
         start, size = await loop.run_in_executor(None, _position_and_size, fh)
         if start is None:
-            return await self._send(filename, None, lambda: _gen_file(fh, None), replayable=False)
-
-        def body() -> AsyncIterator[bytes]:
-            return _gen_file(fh, start)
-
-        return await self._send(filename, size, body, replayable=True)
+            return await self._send(filename, None, lambda: _gen_stream(fh), replayable=False)
+        lock = threading.Lock()  # an abandoned attempt's read may still run in its thread
+        return await self._send(filename, size, lambda: _gen_file(fh, start, lock), replayable=True)
 
     async def _send(
         self,
@@ -178,10 +176,29 @@ async def _gen_bytes(data: bytes) -> AsyncIterator[bytes]:
         yield bytes(view[i : i + CHUNK_SIZE])
 
 
-async def _gen_file(fh: IO[bytes], start: int | None) -> AsyncIterator[bytes]:
-    """Read a file in chunks off the event loop (from `start` when given)."""
+async def _gen_stream(fh: IO[bytes]) -> AsyncIterator[bytes]:
+    """Read a non-seekable file in chunks off the event loop."""
     loop = asyncio.get_running_loop()
-    if start is not None:
-        await loop.run_in_executor(None, fh.seek, start)
     while chunk := await loop.run_in_executor(None, fh.read, CHUNK_SIZE):
         yield chunk
+
+
+async def _gen_file(fh: IO[bytes], start: int, lock: threading.Lock) -> AsyncIterator[bytes]:
+    """Read a seekable file from `start` in chunks off the event loop.
+
+    Each chunk is a seek + read under `lock` at this generator's own offset, so several
+    generators over one file (a retry while the abandoned attempt's read is still running in
+    its thread) never move each other's position.
+    """
+    loop = asyncio.get_running_loop()
+    position = start
+    while chunk := await loop.run_in_executor(None, _read_at, fh, position, lock):
+        position += len(chunk)
+        yield chunk
+
+
+def _read_at(fh: IO[bytes], position: int, lock: threading.Lock) -> bytes:
+    """One chunk at `position` (runs in a worker thread)."""
+    with lock:
+        fh.seek(position)
+        return fh.read(CHUNK_SIZE)
