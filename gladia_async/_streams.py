@@ -10,9 +10,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import re
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Annotated, Generic, Protocol, TypeVar
@@ -20,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
-from ._config import RETRY_AFTER_CAP, RETRY_BASE_DELAY, RETRY_MAX_DELAY
+from ._config import RetryPolicy
 from ._errors import GladiaConfigError, GladiaError, PaginationError, RateLimitError
 from .types.common import Page
 
@@ -184,6 +193,8 @@ class StreamStats:
     """Largest number of page requests in flight at once."""
     page_size: int = 0
     """Effective page size (lower than asked when the server caps ``limit``)."""
+    bytes: int = 0
+    """Response body bytes received for pages (wasted ones too), as counted by the fetch."""
 
 
 # -- ListStream ---------------------------------------------------------------------------------
@@ -223,12 +234,28 @@ class _IdWindow:
         return len(self._seen)
 
 
-async def _call(
-    fetch: Callable[[int, int], Awaitable[Page[T]]], offset: int, limit: int
-) -> Page[T]:
-    # Tasks run this module-level coroutine, never a bound method: a task must not keep the
-    # stream alive, so an abandoned stream is collected and its __del__ cancels the window.
-    return await fetch(offset, limit)
+async def _call(func: Callable[..., Awaitable[R]], *args: object) -> R:
+    """Tasks run this module-level coroutine, never a bound method: a task must not keep its
+    stream alive, so an abandoned stream is collected and its ``__del__`` cancels the tasks."""
+    return await func(*args)
+
+
+def _cancel_quietly(tasks: Iterable[asyncio.Task[object]]) -> None:
+    """Cancel tasks from ``__del__``: retrieve finished ones' errors, never raise."""
+    for task in tasks:
+        try:
+            if task.done():
+                if not task.cancelled():
+                    task.exception()
+            else:
+                task.cancel()
+        except RuntimeError:  # the loop is closed
+            pass
+
+
+def _check_concurrency(concurrency: int) -> None:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise GladiaConfigError("concurrency must be an int >= 1")
 
 
 class ListStream(Generic[T]):
@@ -251,9 +278,10 @@ class ListStream(Generic[T]):
         *,
         concurrency: int = 4,
         max_items: int | None = None,
+        stats: StreamStats | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise GladiaConfigError("concurrency must be an int >= 1")
+        _check_concurrency(concurrency)
         if max_items is not None and (
             isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
         ):
@@ -262,7 +290,10 @@ class ListStream(Generic[T]):
         self._start = start
         self._concurrency = concurrency
         self._max_items = max_items
-        self.stats = StreamStats(window=concurrency, page_size=start.page_size)
+        self._policy = retry_policy or RetryPolicy()  # the client's: 429 pauses and their cap
+        self.stats = stats or StreamStats()
+        """Live counters; pass ``stats`` to share it with ``fetch`` (e.g. to count bytes)."""
+        self.stats.window, self.stats.page_size = concurrency, start.page_size
         self._page_size = start.page_size
         self._cursor = start.offset  # position of the first item not yet yielded
         self._next_offset: int | None = start.offset  # where the next request goes
@@ -312,12 +343,12 @@ class ListStream(Generic[T]):
                         self.stats.duplicates += 1
                         continue
                     self.stats.items += 1
-                    if self._max_items is not None and self.stats.items >= self._max_items:
-                        await self._finish()
+                    if self._quota_met():
+                        await self.aclose()
                     return item
                 self._page = None
-            if self._max_items is not None and self.stats.items >= self._max_items:
-                await self._finish()
+            if self._quota_met():
+                await self.aclose()
             nxt = await self._next_page()
             if nxt is None:
                 raise StopAsyncIteration
@@ -336,8 +367,7 @@ class ListStream(Generic[T]):
         """Cancel and await every request in flight; later iteration ends at once. Idempotent."""
         self._closed = True
         self._page = None
-        self._drop_slots("cancelled")
-        await self._reap()
+        await self._cancel_all()
 
     async def __aenter__(self) -> ListStream[T]:
         return self
@@ -358,33 +388,28 @@ class ListStream(Generic[T]):
         )
 
     def __del__(self) -> None:
-        # An abandoned stream: cancel what it started. Never raises (the loop may be closed).
-        tasks = [slot.task for slot in getattr(self, "_slots", ())]
-        tasks += getattr(self, "_dying", ())
-        for task in tasks:
-            try:
-                if task.done():
-                    if not task.cancelled():
-                        task.exception()
-                else:
-                    task.cancel()
-            except RuntimeError:
-                pass
+        # An abandoned stream: cancel what it started.
+        _cancel_quietly([slot.task for slot in getattr(self, "_slots", ())])
+        _cancel_quietly(getattr(self, "_dying", ()))
 
     # -- machinery --
+
+    def _quota_met(self) -> bool:
+        """True once ``max_items`` items were yielded."""
+        return self._max_items is not None and self.stats.items >= self._max_items
 
     async def _next_page_for_pages(self) -> Page[T] | None:
         """The next page with duplicates removed and cut at max_items; for ``pages()``."""
         while True:
-            if self._max_items is not None and self.stats.items >= self._max_items:
-                await self._finish()
+            if self._quota_met():
+                await self.aclose()
             page = await self._next_page()
             if page is None:
                 return None
             kept: list[T] = []
             consumed = 0
             for item in page.items:
-                if self._max_items is not None and self.stats.items >= self._max_items:
+                if self._quota_met():
                     break
                 consumed += 1
                 if self._seen.add(item.id):
@@ -395,9 +420,6 @@ class ListStream(Generic[T]):
             self._cursor = page.offset + consumed
             if kept or not page.items:
                 return msgspec.structs.replace(page, items=kept)
-
-    async def _finish(self) -> None:
-        await self.aclose()
 
     async def _next_page(self) -> Page[T] | None:
         """The next page in offset order, or None at the end; raises failures with a checkpoint."""
@@ -416,14 +438,16 @@ class ListStream(Generic[T]):
                 # The consumer was cancelled (e.g. a timeout around anext): stop all work now,
                 # and let a later anext re-request from the first page not yet received.
                 self._next_offset = slot.offset
-                self._drop_slots("cancelled")
-                await self._reap()
+                await self._cancel_all()
                 raise
             self._slots.popleft()
             try:
                 return self._accept(slot, slot.task.result())
             except RateLimitError as exc:
-                if self._rate_limit_streak + 1 < MAX_RATE_LIMIT_REQUESTS:
+                if (
+                    self._rate_limit_streak + 1 < MAX_RATE_LIMIT_REQUESTS
+                    and (exc.retry_after or 0) <= self._policy.retry_after_cap  # else: fail now
+                ):
                     await self._rate_limited(slot, exc)
                     continue
                 await self._fail(exc)
@@ -434,8 +458,7 @@ class ListStream(Generic[T]):
             except BaseException:
                 self.stats.errors += 1
                 self._closed = True
-                self._drop_slots("cancelled")
-                await self._reap()
+                await self._cancel_all()
                 raise
         return None
 
@@ -445,8 +468,7 @@ class ListStream(Generic[T]):
         exc.checkpoint = self.checkpoint
         self._failure = exc
         self._closed = True
-        self._drop_slots("cancelled")
-        await self._reap()
+        await self._cancel_all()
 
     def _accept(self, slot: _Slot[T], page: Page[T]) -> Page[T]:
         """Position a received page, decide what comes after it, adapt the window."""
@@ -457,10 +479,13 @@ class ListStream(Generic[T]):
         items = page.items
         n = len(items)
         if self._concurrency > 1 and n > slot.limit:
-            items = items[: slot.limit]  # the next computed page covers the rest
-            n = slot.limit
+            # The server ignored `limit`: keep what was asked; the next computed page covers
+            # the rest (this page's `next`, null or not, describes the untrimmed page).
+            items, n = items[: slot.limit], slot.limit
+            nxt: int | None = slot.offset + n
+        else:
+            nxt = _next_offset(page.next_url, slot.offset) if n and page.next_url else None
         page = msgspec.structs.replace(page, items=items, offset=slot.offset)
-        nxt = _next_offset(page.next_url, slot.offset) if n and page.next_url else None
         if nxt is None:
             self._end = True
         elif self._concurrency == 1:
@@ -486,11 +511,10 @@ class ListStream(Generic[T]):
         self._rate_limit_streak += 1
         self.stats.window = max(1, self.stats.window // 2)
         try:
-            await asyncio.sleep(_rate_limit_delay(exc, self._rate_limit_streak))
+            await asyncio.sleep(_rate_limit_delay(exc, self._rate_limit_streak, self._policy))
         except asyncio.CancelledError:
             self._next_offset = slot.offset
-            self._drop_slots("cancelled")
-            await self._reap()
+            await self._cancel_all()
             raise
         self._slots.appendleft(self._spawn(slot.offset, slot.limit))
 
@@ -530,6 +554,11 @@ class ListStream(Generic[T]):
             slot.task.cancel()
             self._dying.add(slot.task)
         self._slots.clear()
+
+    async def _cancel_all(self) -> None:
+        """Cancel every request of the window and wait until they are all finished."""
+        self._drop_slots("cancelled")
+        await self._reap()
 
     async def _reap(self) -> None:
         """Wait until every cancelled request has finished (nothing left pending)."""
@@ -575,11 +604,11 @@ def _next_offset(url: str, current: int) -> int:
     return nxt
 
 
-def _rate_limit_delay(exc: RateLimitError, streak: int) -> float:
+def _rate_limit_delay(exc: RateLimitError, streak: int, policy: RetryPolicy) -> float:
     """Seconds to wait before re-requesting a page refused with 429."""
     if exc.retry_after is not None:
-        return max(0.0, min(exc.retry_after, RETRY_AFTER_CAP))
-    return float(min(RETRY_BASE_DELAY * 2 ** (streak - 1), RETRY_MAX_DELAY))
+        return max(0.0, exc.retry_after)
+    return float(min(policy.base_delay * 2 ** (streak - 1), policy.max_delay))
 
 
 # -- GetManyStream ------------------------------------------------------------------------------
@@ -588,20 +617,25 @@ def _rate_limit_delay(exc: RateLimitError, streak: int) -> float:
 class GetManyStream(Generic[K, R]):
     """Async iterator of ``func(key)`` results in input order, at most ``concurrency`` at once.
 
-    Keys are drawn from the iterable lazily, so the buffer stays bounded by ``concurrency``
-    whatever the input size. The first failure, in input order, cancels the calls in flight and
-    raises; wrap ``func`` with ``capture_errors`` to receive errors as values instead. Close
-    early with ``aclose()`` or ``async with``.
+    Keys are drawn lazily from the iterable (or async iterable, closed with the stream), so the
+    buffer stays bounded by ``concurrency`` whatever the input size. The first failure, in
+    input order, cancels the calls in flight and raises; wrap ``func`` with ``capture_errors``
+    to receive errors as values instead. Close early with ``aclose()`` or ``async with``.
     """
 
     def __init__(
-        self, keys: Iterable[K], func: Callable[[K], Awaitable[R]], *, concurrency: int = 8
+        self,
+        keys: Iterable[K] | AsyncIterable[K],
+        func: Callable[[K], Awaitable[R]],
+        *,
+        concurrency: int = 8,
     ) -> None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise GladiaConfigError("concurrency must be an int >= 1")
+        _check_concurrency(concurrency)
         if isinstance(keys, str | bytes):
             raise GladiaConfigError("pass an iterable of ids, not a single string")
-        self._keys: Iterator[K] | None = iter(keys)
+        self._keys: Iterator[K] | AsyncIterator[K] | None = (
+            aiter(keys) if isinstance(keys, AsyncIterable) else iter(keys)
+        )
         self._func = func
         self._concurrency = concurrency
         self._tasks: deque[asyncio.Task[R]] = deque()
@@ -617,7 +651,7 @@ class GetManyStream(Generic[K, R]):
     async def __anext__(self) -> R:
         if self._closed:
             raise StopAsyncIteration
-        self._fill()
+        await self._fill()
         if not self._tasks:
             self._closed = True
             raise StopAsyncIteration
@@ -630,21 +664,25 @@ class GetManyStream(Generic[K, R]):
             await self.aclose()
             raise
 
-    def _fill(self) -> None:
-        while self._keys is not None and len(self._tasks) < self._concurrency:
+    async def _fill(self) -> None:
+        """Start calls for the next keys until ``concurrency`` are in flight or held."""
+        while (keys := self._keys) is not None and len(self._tasks) < self._concurrency:
             try:
-                key = next(self._keys)
-            except StopIteration:
+                key = await anext(keys) if isinstance(keys, AsyncIterator) else next(keys)
+            except (StopIteration, StopAsyncIteration):
                 self._keys = None
                 break
-            coro = _call_one(self._func, key)
+            coro = _call(self._func, key)
             task = asyncio.get_running_loop().create_task(coro, name="gladia-get-many")
             self._tasks.append(task)
 
     async def aclose(self) -> None:
         """Cancel and await every call in flight. Idempotent."""
         self._closed = True
-        self._keys = None
+        keys, self._keys = self._keys, None
+        if isinstance(keys, AsyncGenerator):
+            with contextlib.suppress(RuntimeError):  # already running: its owner closes it
+                await keys.aclose()
         tasks = list(self._tasks)
         self._tasks.clear()
         for task in tasks:
@@ -664,15 +702,7 @@ class GetManyStream(Generic[K, R]):
         await self.aclose()
 
     def __del__(self) -> None:
-        for task in getattr(self, "_tasks", ()):
-            try:
-                if task.done():
-                    if not task.cancelled():
-                        task.exception()
-                else:
-                    task.cancel()
-            except RuntimeError:
-                pass
+        _cancel_quietly(getattr(self, "_tasks", ()))
 
 
 def capture_errors(func: Callable[[K], Awaitable[R]]) -> Callable[[K], Awaitable[R | GladiaError]]:
@@ -685,7 +715,3 @@ def capture_errors(func: Callable[[K], Awaitable[R]]) -> Callable[[K], Awaitable
             return exc
 
     return captured
-
-
-async def _call_one(func: Callable[[K], Awaitable[R]], key: K) -> R:
-    return await func(key)

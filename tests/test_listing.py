@@ -48,7 +48,7 @@ class Resource(ListingMixin[PreRecordedJob, PreRecordedJobSummary]):
     async def get(self, job_id: str, /) -> PreRecordedJob:
         if job_id == "missing":
             raise NotFoundError("no", status=404)
-        return msgspec.json.decode(PAGE, type=dict)["items"] and PreRecordedJob(  # type: ignore[no-any-return]
+        return msgspec.json.decode(PAGE, type=dict)["items"] and PreRecordedJob(
             id=job_id, request_id="G-1", version=2, status="done", created_at="x", kind="k"
         )
 

@@ -1,4 +1,5 @@
-"""Live REST calls: create (with region), get, delete, file download, list, option checks."""
+"""The exact POST /v2/live bodies and queries sent (tests/_live_server.py records them; the fake
+fills defaults in) and option checks. REST calls against the fake: test_live_fake.py."""
 
 from __future__ import annotations
 
@@ -54,18 +55,6 @@ async def test_connect_keeps_an_explicit_ack_choice_and_yields_acks(
         message = await anext(live)
         assert message.type == "audio_chunk"
     assert server.create_bodies == [{"messages_config": {"receive_acknowledgments": True}}]
-
-
-async def test_get_delete_file_and_list(server: LiveServer, gladia: GladiaClient) -> None:
-    job = await gladia.live.get(SESSION_ID)
-    assert job.id == SESSION_ID and job.kind == "live"
-    await gladia.live.delete(job)
-    assert server.deleted == [SESSION_ID]
-    assert await gladia.live.download_file(SESSION_ID) == b"RIFF"
-    async with gladia.live.stream_file(SESSION_ID) as chunks:
-        assert b"".join([c async for c in chunks]) == b"RIFF"
-    page = await gladia.live.list_page()
-    assert [j.id for j in page.items] == [SESSION_ID]
 
 
 @pytest.mark.parametrize(

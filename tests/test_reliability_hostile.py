@@ -440,16 +440,7 @@ async def test_next_link_loop_is_bounded(where: str, api: LoopbackServer, key: s
     assert len(api.requests) < 20, f"{len(api.requests)} requests: the loop was not detected"
 
 
-LIMIT_DEFECT = (
-    "defect: _streams.ListStream._accept trusts next=null on a page it cut to slot.limit "
-    "(concurrency > 1): a server answering more items than `limit` silently loses jobs"
-)
-
-
-@pytest.mark.parametrize(
-    "concurrency",
-    [1, pytest.param(3, marks=pytest.mark.xfail(strict=True, reason=LIMIT_DEFECT))],
-)
+@pytest.mark.parametrize("concurrency", [1, 3])
 async def test_server_ignoring_limit_still_yields_each_job_once(
     concurrency: int, api: LoopbackServer, key: str
 ) -> None:
@@ -499,14 +490,6 @@ async def test_duplicate_ids_across_pages_are_yielded_once(api: LoopbackServer, 
     assert len(got) == len(set(got))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "defect: _streams.ListStream._rate_limited re-requests a 429'd page after "
-        "min(Retry-After, 60 s) up to 5 times, ignoring the client's RetryPolicy cap: "
-        "a Retry-After of a year costs ~5 minutes of sleeping instead of an immediate error"
-    ),
-)
 @pytest.mark.parametrize("concurrency", [1, 4])
 async def test_retry_after_of_a_year_in_a_stream_fails_promptly(
     concurrency: int, api: LoopbackServer, key: str

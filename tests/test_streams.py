@@ -6,7 +6,7 @@ import asyncio
 import gc
 import random
 import string
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import msgspec
 import pytest
@@ -18,13 +18,14 @@ from gladia_async._errors import (
     GladiaError,
     InternalServerError,
     NotFoundError,
+    PaginationError,
     RateLimitError,
 )
 from gladia_async._streams import (
     Checkpoint,
     GetManyStream,
     ListStream,
-    PaginationError,
+    StreamStats,
     capture_errors,
 )
 from gladia_async.types.common import Page
@@ -542,18 +543,18 @@ async def test_get_many_order_and_bound() -> None:
     getter = Getter()
     consumed = 0
 
-    def keys():  # type: ignore[no-untyped-def]
+    def keys() -> Iterator[str]:
         nonlocal consumed
         for k in range(500):
             consumed += 1
             yield f"k{k}"
 
-    out = []
+    out: list[Item] = []
     async with GetManyStream(keys(), getter, concurrency=6) as results:
         async for item in results:
             assert consumed <= len(out) + 7
             out.append(item)
-    assert [i.id for i in out] == [f"k{k}" for k in range(500)]  # type: ignore[union-attr]
+    assert [i.id for i in out] == [f"k{k}" for k in range(500)]
     assert getter.max_in_flight <= 6
 
 
@@ -633,3 +634,68 @@ async def test_memory_is_bounded_by_the_window_not_the_length() -> None:
     # flat once the dedupe window is full (10k); a list of 100k ids alone would be ~10 MB
     assert peaks[100_000] < 1.2 * peaks[10_000]
     assert peaks[100_000] < 1_000_000
+
+
+async def test_get_many_async_iterable_keys_read_lazily_and_closed() -> None:
+    getter = Getter()
+    consumed = 0
+    closed = False
+
+    async def keys() -> AsyncIterator[str]:
+        nonlocal consumed, closed
+        try:
+            for k in range(100):
+                consumed += 1
+                yield f"k{k}"
+        finally:
+            closed = True
+
+    out: list[Item] = []
+    async with GetManyStream(keys(), getter, concurrency=4) as results:
+        async for item in results:
+            assert consumed <= len(out) + 5
+            out.append(item)
+            if len(out) == 10:
+                break
+    assert [i.id for i in out] == [f"k{k}" for k in range(10)]
+    assert closed and not other_tasks()
+
+
+async def test_shared_stats_object() -> None:
+    fake = FakeList(12)
+    stats = StreamStats()
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        page = await fake(offset, limit)
+        stats.bytes += 100
+        return page
+
+    stream = ListStream(fetch, start(5), concurrency=1, stats=stats)
+    assert stream.stats is stats and stats.window == 1 and stats.page_size == 5
+    assert len(await collect(stream)) == 12
+    assert stats.requests == 3 and stats.bytes == 300
+
+
+@pytest.mark.parametrize("window", [2, 3, 5])
+async def test_server_ignoring_limit_loses_nothing(window: int) -> None:
+    items = [Item(f"j{i:05d}") for i in range(60)]
+
+    async def overfull(offset: int, limit: int) -> Page[Item]:
+        end = min(offset + 25, len(items))  # 25 items whatever `limit` asks
+        nxt = f"https://api.gladia.io{PATH}?offset={end}" if end < len(items) else None
+        return Page(items=items[offset:end], next_url=nxt)
+
+    got = await collect(ListStream(overfull, start(10), concurrency=window))
+    assert got == [i.id for i in items]
+
+
+@pytest.mark.parametrize("window", [1, 4])
+async def test_retry_after_beyond_the_cap_fails_at_once(window: int) -> None:
+    fake = FakeList(30)
+    fake.faults = {0: RateLimitError("wait a year", status=429, retry_after=365 * 86400.0)}
+    stream = ListStream(fake, start(10), concurrency=window)
+    with pytest.raises(RateLimitError) as info:
+        await collect(stream)
+    assert info.value.checkpoint is not None and info.value.checkpoint.offset == 0
+    assert stream.stats.rate_limited == 0 and stream.stats.errors == 1
+    assert not other_tasks()

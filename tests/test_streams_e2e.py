@@ -9,6 +9,7 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from gladia_async import GladiaClient
@@ -18,9 +19,10 @@ from gladia_async._errors import (
     GladiaConfigError,
     GladiaError,
     NotFoundError,
+    RateLimitError,
 )
 from gladia_async._streams import Checkpoint, ListStream
-from gladia_async.testing import FakeGladia
+from gladia_async.testing import FakeGladia, FaultKind
 from gladia_async.testing.data import DataSpec
 from gladia_async.testing.store import Store, build_store
 from gladia_async.types.lean import LiveJobSummary, PreRecordedJobSummary
@@ -200,7 +202,7 @@ async def test_random_page_failures_resume_exactly(window: int) -> None:
     async with FakeGladia(api_key=KEY, jobs=157, seed=window) as fake:
         expected = fake.store.ids()
         rng = random.Random(window)
-        kinds = ["status", "truncate", "malformed_json", "html"]
+        kinds: list[FaultKind] = ["status", "truncate", "malformed_json", "html"]
         got: list[str] = []
         resume: str | None = None
         failures = 0
@@ -358,3 +360,51 @@ async def test_get_many_per_id_errors(fake20: FakeGladia) -> None:
                 async for _ in jobs:
                     pass
     assert not other_tasks()
+
+
+async def test_get_many_from_an_async_iterable_of_ids(fake20: FakeGladia) -> None:
+    async with client(fake20) as gladia:
+
+        async def ids() -> AsyncIterator[str]:
+            async with gladia.pre_recorded.list(lean=True, page_size=7) as stream:
+                async for summary in stream:
+                    yield summary.id
+
+        async with gladia.pre_recorded.get_many(ids(), concurrency=3) as jobs:
+            got = [job async for job in jobs]
+    assert [job.id for job in got] == fake20.store.ids()
+    assert all(isinstance(job, PreRecordedJob) for job in got)
+    assert not other_tasks()
+
+
+async def test_stats_count_response_bytes(fake20: FakeGladia) -> None:
+    async with client(fake20) as gladia:
+        stream = gladia.pre_recorded.list(page_size=5, concurrency=1)
+        assert len(await ids_of(stream)) == 20
+    assert stream.stats.requests == 4
+    params = stream.checkpoint.params()  # the pinned before_date: the same bytes again
+    expected = 0
+    async with aiohttp.ClientSession(headers={"x-gladia-key": KEY}) as http:
+        for offset in range(0, 20, 5):
+            query = [("offset", str(offset)), ("limit", "5"), *params]
+            async with http.get(f"{fake20.url}/v2/pre-recorded", params=query) as resp:
+                expected += len(await resp.read())
+    assert stream.stats.bytes == expected > 0
+
+
+async def test_stream_honours_the_clients_retry_after_cap() -> None:
+    """A 429 asking for longer than the client's own cap ends the stream at once, resumable."""
+    policy = RetryPolicy(max_retries=2, base_delay=0.001, max_delay=0.01, retry_after_cap=1.0)
+    async with FakeGladia(api_key="k", jobs=30, seed=3) as fake:
+        fake.inject("pre_recorded.list", "status", status=429, retry_after=5, on={2})
+        async with GladiaClient(api_key="k", base_url=fake.url, retry_policy=policy) as gladia:
+            got: list[str] = []
+            with pytest.raises(RateLimitError) as info:
+                async with (
+                    asyncio.timeout(3),
+                    gladia.pre_recorded.list(page_size=10, concurrency=1) as stream,
+                ):
+                    async for job in stream:
+                        got.append(job.id)
+            assert info.value.checkpoint is not None and info.value.checkpoint.offset == 10
+            assert len(got) == 10 and fake.requests.count("pre_recorded.list") == 2

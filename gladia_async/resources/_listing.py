@@ -7,14 +7,14 @@ I/O), builds the page-fetch function the stream calls, and picks full or lean it
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
 import msgspec
 
 from .._decode import decode
 from .._errors import GladiaConfigError, GladiaError
-from .._streams import Checkpoint, GetManyStream, ListStream, capture_errors
+from .._streams import Checkpoint, GetManyStream, ListStream, StreamStats, capture_errors
 from ..types.common import BaseJob, Page
 from ..types.lean import JobSummary
 
@@ -168,14 +168,19 @@ def _resume_point(
 
 
 def _page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT]
+    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats | None = None
 ) -> Callable[[int, int], Awaitable[Page[ItemT]]]:
-    """fetch(offset, limit) -> Page for a stream; it holds the transport, never the stream."""
+    """fetch(offset, limit) -> Page for a stream, adding body sizes to ``stats.bytes``.
+
+    It holds the transport and the stats, never the stream (tasks must not keep it alive).
+    """
     path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
 
     async def fetch(offset: int, limit: int) -> Page[ItemT]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
         resp = await transport.request("GET", path, params=params)
+        if stats is not None:
+            stats.bytes += len(resp.body)
         page: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
         page.offset = offset
         return page
@@ -280,8 +285,16 @@ class ListingMixin(Generic[JobT, SummaryT]):
                 **filters,
             )
         item_type = self._lean_type if lean else self._item_type
-        fetch = _page_fetcher(self._transport, cp, item_type)
-        return ListStream(fetch, cp, concurrency=concurrency, max_items=max_items)
+        stats = StreamStats()
+        fetch = _page_fetcher(self._transport, cp, item_type, stats)
+        return ListStream(
+            fetch,
+            cp,
+            concurrency=concurrency,
+            max_items=max_items,
+            stats=stats,
+            retry_policy=self._transport.retry_policy,
+        )
 
     @overload
     async def list_page(
@@ -342,7 +355,7 @@ class ListingMixin(Generic[JobT, SummaryT]):
     @overload
     def get_many(
         self,
-        job_ids: Iterable[str],
+        job_ids: Iterable[str] | AsyncIterable[str],
         *,
         concurrency: int = ...,
         return_exceptions: Literal[False] = ...,
@@ -351,7 +364,7 @@ class ListingMixin(Generic[JobT, SummaryT]):
     @overload
     def get_many(
         self,
-        job_ids: Iterable[str],
+        job_ids: Iterable[str] | AsyncIterable[str],
         *,
         concurrency: int = ...,
         return_exceptions: Literal[True],
@@ -359,17 +372,18 @@ class ListingMixin(Generic[JobT, SummaryT]):
 
     def get_many(
         self,
-        job_ids: Iterable[str],
+        job_ids: Iterable[str] | AsyncIterable[str],
         *,
         concurrency: int = DEFAULT_GET_MANY_CONCURRENCY,
         return_exceptions: bool = False,
     ) -> GetManyStream[str, JobT] | GetManyStream[str, JobT | GladiaError]:
         """Fetch many jobs, at most ``concurrency`` at once, yielding them in input order.
 
-        Ids are read lazily (a generator of a million ids is fine). By default the first
-        failure (in input order) cancels the rest and raises; with ``return_exceptions=True``
-        each failed id yields its GladiaError (e.g. NotFoundError) in its place and the batch
-        goes on. Use ``async with`` (or ``aclose()``) to stop early without leftovers.
+        Ids (an iterable or an async iterable) are read lazily, at most ``concurrency`` ahead:
+        a generator of a million ids is fine. By default the first failure (in input order)
+        cancels the rest and raises; with ``return_exceptions=True`` each failed id yields its
+        GladiaError (e.g. NotFoundError) in its place and the batch goes on.
+        Use ``async with`` (or ``aclose()``) to stop early without leftovers.
         """
         if return_exceptions:
             return GetManyStream(job_ids, capture_errors(self.get), concurrency=concurrency)

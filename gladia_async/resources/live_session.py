@@ -288,9 +288,7 @@ class LiveConnection:
             await asyncio.wait([reader])
         ws, self._ws = self._ws, None
         try:
-            if ws is not None and not ws.closed:
-                with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
-                    await ws.close(code=1000)
+            await _close_quietly(ws)
         finally:
             own, self._own_http = self._own_http, None
             if own is not None:
@@ -426,6 +424,7 @@ class LiveConnection:
     # -- internals
 
     def _check_can_send(self) -> None:
+        """Raise why audio cannot be sent any more, if it cannot."""
         if self._error is not None:
             raise self._error
         if self._closed:
@@ -470,6 +469,7 @@ class LiveConnection:
         self._room.set()
 
     def _on_ack(self, ack: AudioChunkAck) -> None:
+        """Drop acknowledged audio from the resend buffer (see the module docstring)."""
         if not ack.acknowledged or ack.data is None:
             if ack.error is not None:
                 log.warning("live %s: audio chunk rejected: %s", self.id, ack.error.message)
@@ -486,6 +486,7 @@ class LiveConnection:
         self._trim(end)
 
     def _http_session(self) -> aiohttp.ClientSession:
+        """The client's HTTP session, or a private one if the borrowed one sends the API key."""
         http = self._http()
         if AUTH_HEADER in {k.lower() for k in http.headers}:
             # A borrowed session with the key as a default header: never let it reach the socket.
@@ -527,30 +528,28 @@ class LiveConnection:
             await self.sleep(delay * (0.5 + random.random() / 2))
 
     async def _reconnect(self, code: int | None) -> None:
+        """Reopen the socket, then resend the unacknowledged audio and an unacknowledged stop."""
         log.info("live %s: socket closed (code %s), reconnecting", self.id, code)
-        while True:
-            await self.sleep(self._reconnect_delay * (0.5 + random.random() / 2))
-            ws = await self._connect(first=False)
-            async with self._send_lock:
-                old, self._ws = self._ws, ws
-                self._conn_base, self._conn_server_start = self._acked, None
-                if old is not None and not old.closed:
-                    with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
-                        await old.close()
-                ok = True
-                for piece in list(self._buffer):
-                    if not (ok := await self._send(piece)):
-                        break
-                if ok and self._stop_sent and not self._stop_acked:
-                    ok = await self._send(_STOP_FRAME)
-                    self._stop_ws = ws
-                if ok and not self._resend:
-                    self._trim(self._sent)
-                self._connected = True
-            self.reconnects += 1
-            return
+        await self.sleep(self._reconnect_delay * (0.5 + random.random() / 2))
+        ws = await self._connect(first=False)
+        async with self._send_lock:
+            old, self._ws = self._ws, ws
+            self._conn_base, self._conn_server_start = self._acked, None
+            await _close_quietly(old)
+            ok = True
+            for piece in list(self._buffer):
+                if not (ok := await self._send(piece)):
+                    break
+            if ok and self._stop_sent and not self._stop_acked:
+                ok = await self._send(_STOP_FRAME)
+                self._stop_ws = ws
+            if ok and not self._resend:
+                self._trim(self._sent)
+            self._connected = True
+        self.reconnects += 1
 
     async def _read_loop(self) -> None:
+        """Read the socket into the queue; reconnect on a non-final close; end on a final one."""
         try:
             while True:
                 ws = self._ws
@@ -575,15 +574,14 @@ class LiveConnection:
                             "in a row without any message in between"
                         )
                     await self._reconnect(code)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
+        except Exception as exc:  # not CancelledError: aclose() cancels the reader
             self._error = exc
             self._connected = False
             self._room.set()
             await self._queue.put(_END)
 
     async def _on_text(self, data: str) -> None:
+        """Decode one server message, update the session state, queue it for the iterator."""
         try:
             message = parse_live_message(data, strict=False)
         except GladiaError as exc:  # not JSON at all
@@ -605,12 +603,20 @@ class LiveConnection:
         await self._queue.put(message)
 
     def _finish(self, code: int | None) -> None:
+        """The session ended with close ``code``: release waiting senders."""
         self.close_code = code
         self._ended = True
         self._connected = False
         self._room.set()
         if code not in (1000, None):
             log.warning("live %s: the session ended with close code %s", self.id, code)
+
+
+async def _close_quietly(ws: aiohttp.ClientWebSocketResponse | None) -> None:
+    """Close a socket (code 1000) if it is open, ignoring a connection already gone."""
+    if ws is not None and not ws.closed:
+        with contextlib.suppress(aiohttp.ClientError, OSError, asyncio.TimeoutError):
+            await ws.close(code=1000)
 
 
 # --- audio sources --------------------------------------------------------------------------
