@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import msgspec
 import pytest
 
+from gladia_async._config import RetryPolicy
 from gladia_async._errors import GladiaConfigError, NotFoundError
 from gladia_async._streams import Checkpoint
 from gladia_async._transport import Response
@@ -24,6 +25,8 @@ LAST = (FIXTURES / "prerecorded_list_last_page.json").read_bytes()
 
 
 class StubTransport:
+    retry_policy = RetryPolicy()
+
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, list[tuple[str, str]]]] = []
 

@@ -63,6 +63,8 @@ async def test_connect_keeps_an_explicit_ack_choice_and_yields_acks(
         {"sample_rte": 16000},
         {"sample_rate": "fast"},
         {"region": ""},
+        {"callback": True},
+        {"callback": True, "callback_config": {"receive_final_transcripts": True}},
     ],
 )
 async def test_bad_options_fail_before_io(

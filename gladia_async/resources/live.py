@@ -33,16 +33,24 @@ def build_live_request(request: LiveRequest | None, options: dict[str, Any]) -> 
             raise GladiaConfigError("pass a LiveRequest or keyword options, not both")
         if not isinstance(request, LiveRequest):
             raise GladiaConfigError(f"expected a LiveRequest, not {type(request).__name__}")
-        return request
+        return _check_callback(request)
     for name in options:
         if name not in _OPTION_NAMES:
             hint = difflib.get_close_matches(name, _OPTION_NAMES, n=1)
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
             raise GladiaConfigError(f"unknown live option {name!r}{suggestion}")
     try:
-        return msgspec.convert(options, LiveRequest)
+        return _check_callback(msgspec.convert(options, LiveRequest))
     except msgspec.ValidationError as exc:
         raise GladiaConfigError(f"invalid live option: {exc}") from exc
+
+
+def _check_callback(request: LiveRequest) -> LiveRequest:
+    """`callback=True` needs `callback_config.url`: the schema leaves it optional, but without it
+    no callback can be delivered (REFERENCE section 2 row 23), so refuse it before any I/O."""
+    if request.callback and not (request.callback_config and request.callback_config.url):
+        raise GladiaConfigError("callback=True needs callback_config={'url': ...}")
+    return request
 
 
 def _with_acknowledgments(request: LiveRequest) -> LiveRequest:

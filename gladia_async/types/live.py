@@ -77,20 +77,11 @@ class MessagesConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False)
     receive_lifecycle_events: bool | None = None
 
 
-class LiveCallbackConfig(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """Where to POST live messages, and which kinds (REFERENCE 7.1, 9.3)."""
+class LiveCallbackConfig(MessagesConfig, kw_only=True, omit_defaults=True, gc=False):
+    """Where to POST live messages, and which kinds (REFERENCE 7.1, 9.3): MessagesConfig + url."""
 
     # Optional in the schema, but needed whenever ``callback`` is true (section 2 row 23).
     url: str | None = None
-    receive_partial_transcripts: bool | None = None
-    receive_final_transcripts: bool | None = None
-    receive_speech_events: bool | None = None
-    receive_pre_processing_events: bool | None = None
-    receive_realtime_processing_events: bool | None = None
-    receive_post_processing_events: bool | None = None
-    receive_acknowledgments: bool | None = None
-    receive_errors: bool | None = None
-    receive_lifecycle_events: bool | None = None
 
 
 class LiveRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
