@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._client import GladiaClient
+from ._config import RetryPolicy
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -59,6 +60,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RetryPolicy",
     "StreamStats",
     "UnprocessableEntityError",
     "UnsafeURLError",

@@ -1,0 +1,77 @@
+"""The public surface is pinned: CONTRACT.md names exist; `__all__` is unique and importable.
+
+(ruff RUF022 keeps `__all__` sorted.)
+"""
+
+from __future__ import annotations
+
+import gladia_async
+import gladia_async.types
+
+CONTRACT_NAMES = {
+    "GladiaClient",
+    "GladiaError",
+    "GladiaConfigError",
+    "GladiaClientClosed",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "InternalServerError",
+    "DecodeError",
+    "UnsafeURLError",
+    "JobFailedError",
+    "ListStream",
+    "Checkpoint",
+}
+CONTRACT_TYPES = {
+    "PreRecordedJob",
+    "LiveJob",
+    "Page",
+    "CreatedJob",
+    "UploadResult",
+    "TranscriptionResult",
+    "Utterance",
+    "Word",
+}
+
+
+def test_all_is_unique_and_importable() -> None:
+    for module in (gladia_async, gladia_async.types):
+        names = module.__all__
+        assert len(names) == len(set(names)), module.__name__
+        for name in names:
+            assert getattr(module, name) is not None, name
+
+
+def test_contract_names_are_exported() -> None:
+    assert CONTRACT_NAMES <= set(gladia_async.__all__)
+    assert CONTRACT_TYPES <= set(gladia_async.types.__all__)
+
+
+def test_every_error_derives_from_gladia_error() -> None:
+    for name in gladia_async.__all__:
+        obj = getattr(gladia_async, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            assert issubclass(obj, gladia_async.GladiaError), name
+
+
+def test_status_errors_form_the_documented_tree() -> None:
+    g = gladia_async
+    for cls in (
+        g.BadRequestError,
+        g.AuthenticationError,
+        g.PermissionDeniedError,
+        g.NotFoundError,
+        g.UnprocessableEntityError,
+        g.RateLimitError,
+        g.InternalServerError,
+    ):
+        assert issubclass(cls, g.APIStatusError)
+    assert issubclass(g.APITimeoutError, g.APIConnectionError)
+    assert issubclass(g.PaginationError, g.DecodeError)
