@@ -96,6 +96,16 @@ def _load_handler(spec: str) -> Callable[[Context], Awaitable[int]]:
     return handler
 
 
+def _stopped(ctx: Context, what: str, code: int) -> int:
+    """Ctrl-C or SIGTERM: fake-server ends quietly (0); others say so and print the checkpoint."""
+    if ctx.quiet_interrupt:
+        ctx.info("stopped")
+        return ExitCode.OK
+    ctx.error(what)
+    ctx.print_resume_hint(None)
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it)."""
     parser = build_parser()
@@ -108,21 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = asyncio.run(ctx.run(_load_handler(args.handler)))
     except KeyboardInterrupt:
-        if ctx.quiet_interrupt:
-            ctx.info("stopped")
-            return ExitCode.OK
-        ctx.error("interrupted")
-        ctx.print_resume_hint(None)
-        return ExitCode.INTERRUPTED
+        return _stopped(ctx, "interrupted", ExitCode.INTERRUPTED)
     except asyncio.CancelledError:
         if not ctx.terminated:
             raise
-        if ctx.quiet_interrupt:
-            ctx.info("stopped")
-            return ExitCode.OK
-        ctx.error("terminated")
-        ctx.print_resume_hint(None)
-        return ExitCode.TERMINATED
+        return _stopped(ctx, "terminated", ExitCode.TERMINATED)
     except (GladiaError, UsageError, OSError) as exc:
         if isinstance(exc, BrokenPipeError):
             _silence_stdout()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ import aiohttp
 import pytest
 
 from gladia_async.testing import DataSpec, FakeGladia, Lifecycle, build_store
-from gladia_async.testing.data import synth_wav
+from gladia_async.testing.data import make_utterances, synth_wav
 
 KEY = {"x-gladia-key": "test-key"}
 
@@ -200,6 +201,12 @@ async def test_lifecycle_manual_and_error_rate(session: aiohttp.ClientSession) -
         ({"audio_url": "https://e.com/a", "language_config": {"languages": ["xx"]}}, "languages"),
         ({"audio_url": "https://e.com/a", "translation": True}, "target_languages"),
         ({"audio_url": "https://e.com/a", "custom_metadata": {"k": "v" * 3000}}, "2000"),
+        ({"audio_url": "https://e.com/a", "language_config": {"languages": [{}]}}, "languages"),
+        ({"audio_url": "https://e.com/a", "callback": True, "callback_config": "x"}, "object"),
+        (
+            {"audio_url": "https://e.com/a", "translation": True, "translation_config": [1]},
+            "translation_config",
+        ),
     ],
 )
 async def test_create_validation_400(
@@ -211,6 +218,18 @@ async def test_create_validation_400(
             err = await r.json()
         assert_envelope(err, 400, "/v2/pre-recorded")
         assert any(fragment in e for e in err["validation_errors"])
+
+
+@pytest.mark.parametrize(
+    "body", [{"realtime_processing": "yes"}, {"post_processing": [True]}, {"language_config": 1}]
+)
+async def test_live_create_validation_400(
+    session: aiohttp.ClientSession, body: dict[str, Any]
+) -> None:
+    async with FakeGladia() as fake:
+        async with session.post(fake.url + "/v2/live", json=body, headers=KEY) as r:
+            assert r.status == 400
+            assert_envelope(await r.json(), 400, "/v2/live")
 
 
 async def test_create_422_for_unknown_upload(session: aiohttp.ClientSession) -> None:
@@ -411,10 +430,25 @@ def test_generator_mix_and_sizes() -> None:
         assert job["result"]["transcription"]["utterances"] == []
 
 
+@pytest.mark.parametrize("seconds", [0.2, 0.9, 7.31, 3600.0])
+def test_utterances_fit_the_audio(seconds: float) -> None:
+    utts = make_utterances(random.Random(5), seconds, speakers=2, channels=2)
+    assert utts == make_utterances(random.Random(5), seconds, speakers=2, channels=2)
+    words = [w for u in utts for w in u["words"]]
+    assert all(0 < w["start"] < w["end"] <= seconds for w in words)
+    assert all(a["end"] <= b["start"] for a, b in itertools.pairwise(words))
+    for u in utts:
+        assert u["text"] == " ".join(w["word"] for w in u["words"]) and u["text"].endswith(".")
+        assert (u["start"], u["end"]) == (u["words"][0]["start"], u["words"][-1]["end"])
+        assert u["speaker"] in (0, 1) and u["channel"] in (0, 1)
+    if seconds > 60:
+        assert seconds - 2 < utts[-1]["end"] and len({u["text"] for u in utts}) > 100
+
+
 def test_benchmark_presets_sizes() -> None:
     full = build_store(DataSpec.full_pages(3))
     size = sum(len(full.jobs[i].encoded()) for i in full.ids())
-    assert 100_000 < size / 3 < 300_000  # about 17 MB per 100 jobs
+    assert 100_000 < size / 3 < 300_000  # about 16 MB per 100 jobs
     short = build_store(DataSpec.short(20))
     sizes = [len(short.jobs[i].encoded()) for i in short.ids()]
     assert all(1_000 < s < 10_000 for s in sizes)

@@ -4,6 +4,8 @@ and one subparser per command; handlers are named as "module.function" and impor
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TypeVar
 
 from .. import __version__
 from ._format import FORMATS
@@ -11,6 +13,7 @@ from ._format import FORMATS
 __all__ = ["EPILOG", "PROG", "build_parser"]
 
 PROG = "gladia-async"
+_N = TypeVar("_N", int, float)
 
 EPILOG = """\
 exit codes: 0 ok, 1 API error, 2 usage or configuration error, 3 connection error,
@@ -62,41 +65,27 @@ def _global_options(
     )
 
 
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
+def _number(
+    convert: Callable[[str], _N], what: str, ok: Callable[[_N], bool], rule: str
+) -> Callable[[str], _N]:
+    """An argparse `type`: `convert(text)` (1_000 accepted), rejected unless `ok(value)`."""
+
+    def parse(text: str) -> _N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not ok(value):  # `not` so that NaN fails every rule
+            raise argparse.ArgumentTypeError(f"{rule}: {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
+_positive_int = _number(int, "an integer", lambda v: v >= 1, "must be at least 1")
+_non_negative_int = _number(int, "an integer", lambda v: v >= 0, "must not be negative")
+_positive_float = _number(float, "a number", lambda v: v > 0, "must be positive")
+_non_negative_float = _number(float, "a number", lambda v: v >= 0, "must not be negative")
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:

@@ -123,7 +123,7 @@ cached. ``build_store(spec) -> Store`` (or ``build_store(jobs=..., seed=...)``).
 presets: ``DataSpec.full_pages(100)`` (10-minute transcripts with add-ons, about 16 MB per
 100 jobs), ``DataSpec.short(10_000)`` (8-second transcripts, about 2.5 KB per job),
 ``DataSpec.lean(100_000)`` (empty transcripts, about 1 KB per job; built in ~2 s),
-``DataSpec(jobs=..., transcript_seconds=60.0)`` (one-minute transcripts, about 11 KB).
+``DataSpec(jobs=..., transcript_seconds=60.0)`` (one-minute transcripts, about 13 KB).
 
 Faults (``fake.faults``)
 ------------------------

@@ -36,16 +36,8 @@ __all__ = ["build_app"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _encode = msgspec.json.encode
 MAX_UPLOAD = 1000 * 1024 * 1024
-_FEATURE_OF_FLAG = {
-    "diarization": "diarization",
-    "translation": "translation",
-    "summarization": "summarization",
-    "named_entity_recognition": "named_entity_recognition",
-    "sentiment_analysis": "sentiment_analysis",
-    "sentences": "sentences",
-    "subtitles": "subtitles",
-    "audio_to_llm": "audio_to_llm",
-}
+_FEATURE_FLAGS = tuple(f for f in data.PRERECORDED_FLAGS if f in data.FEATURES)
+"""Request flags that add a result block."""
 _MESSAGES = {
     400: "Invalid parameter(s). See validation_errors for more details.",
     401: "gladia key not found",
@@ -230,6 +222,20 @@ class FakeApp:
         except ValueError as exc:
             raise Invalid("body must be valid JSON") from exc
 
+    def new_job(self, kind: str, **fields: Any) -> JobRecord:
+        """Store a queued job created now, its ids and seed drawn from the fake's seeded RNG."""
+        rng = self.fake.rng
+        rec = JobRecord(
+            id=data.random_id(rng),
+            kind=kind,
+            request_id=data.request_id(rng),
+            created_us=now_us(),
+            status="queued",
+            seed=rng.getrandbits(32),
+            **fields,
+        )
+        return self.fake.store.insert(rec)
+
     def job_or_404(self, request: web.Request, kind: str | None) -> JobRecord | None:
         rec = self.fake.store.get(request.match_info["id"])
         if rec is None or (kind is not None and rec.kind != kind):
@@ -324,16 +330,11 @@ class FakeApp:
             seconds = max(0.0, upload.audio_duration - 0.5)
         else:
             seconds = float(5 + int(hashlib.sha256(url.encode()).hexdigest()[:4], 16) % 116)
-        feats = tuple(f for flag, f in _FEATURE_OF_FLAG.items() if body.get(flag) is True)
+        feats = tuple(f for f in _FEATURE_FLAGS if body.get(f) is True)
         params = data.prerecorded_params(url, ())
         params.update({k: v for k, v in body.items() if k != "custom_metadata"})
-        rec = JobRecord(
-            id=data.random_id(fake.rng),
-            kind="pre-recorded",
-            request_id=data.request_id(fake.rng),
-            created_us=now_us(),
-            status="queued",
-            seed=fake.rng.getrandbits(32),
+        rec = self.new_job(
+            "pre-recorded",
             seconds=seconds,
             features=feats,
             custom_metadata=body.get("custom_metadata"),
@@ -344,7 +345,6 @@ class FakeApp:
         )
         if upload is not None:
             rec.file_bytes = upload.data
-        fake.store.insert(rec)
         fake.schedule(rec)
         return _json({"id": rec.id, "result_url": f"{self.origin()}/v2/pre-recorded/{rec.id}"}, 201)
 
@@ -444,19 +444,13 @@ class FakeApp:
         if errors:
             raise Invalid(*errors)
         params = data.live_params(body)
-        rec = JobRecord(
-            id=data.random_id(fake.rng),
-            kind="live",
-            request_id=data.request_id(fake.rng),
-            created_us=now_us(),
-            status="queued",
-            seed=fake.rng.getrandbits(32),
+        rec = self.new_job(
+            "live",
             seconds=0.0,
             features=data.live_features(params),
             custom_metadata=body.get("custom_metadata"),
             params=params,
         )
-        fake.store.insert(rec)
         token = data.random_id(fake.rng)
         fake.live.open_session(rec, token)
         url = f"{fake.ws_url}/v2/live?token={token}"

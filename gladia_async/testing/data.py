@@ -10,8 +10,9 @@ import random
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime
+from functools import cache, lru_cache
+from typing import Any, NamedTuple
 
 __all__ = [
     "DEFAULT_END",
@@ -50,7 +51,24 @@ FULL_PAGE_FEATURES = (
     "sentiment_analysis",
     "chapterization",
 )
-"""The add-ons of DataSpec.full_pages (about 170 KB per 10-minute job)."""
+"""The add-ons of DataSpec.full_pages (about 160 KB per 10-minute job)."""
+
+PRERECORDED_FLAGS = (
+    "custom_vocabulary",
+    "callback",
+    "subtitles",
+    "diarization",
+    "translation",
+    "summarization",
+    "named_entity_recognition",
+    "custom_spelling",
+    "sentiment_analysis",
+    "audio_to_llm",
+    "pii_redaction",
+    "sentences",
+    "punctuation_enhanced",
+)
+"""The boolean flags of a pre-recorded request body."""
 
 LIVE_FEATURES = (
     "translation",
@@ -82,7 +100,6 @@ _FR = (
     "clair simple rapide final nouveau premier dernier autre même"
 ).split()
 _NAMES = ("Maya", "Lucas", "Amara", "Jonas", "Priya", "Diego", "Sofia", "Kenji")
-_PLACES = ("Paris", "Berlin", "Lyon", "Madrid", "Austin", "Osaka")
 _SENTIMENTS = ("positive", "neutral", "negative", "mixed")
 _EMOTIONS = ("interest", "neutral", "contentment", "confusion", "disappointment", "relief")
 
@@ -100,8 +117,25 @@ def request_id(rng: random.Random) -> str:
 
 def format_time(us: int) -> str:
     """ISO 8601 UTC with milliseconds, as the API writes it: 2026-07-14T09:12:03.481Z."""
-    dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=us)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    days, ms = divmod(us // 1000, 86_400_000)
+    return f"{_iso_day(days)}T{_clock(ms, '.')}Z"
+
+
+@lru_cache(maxsize=4096)
+def _iso_day(days: int) -> str:
+    """YYYY-MM-DD of a day counted from 1970-01-01 (cached: a store spans few days)."""
+    return date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _clock(ms: int, sep: str) -> str:
+    """HH:MM:SS<sep>mmm for a count of milliseconds (timestamps and subtitle cues)."""
+    h, rem = divmod(ms, 3_600_000)
+    m, rem = divmod(rem, 60_000)
+    s, ms = divmod(rem, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +164,7 @@ class DataSpec:
 
     @classmethod
     def full_pages(cls, jobs: int = 100, seed: int = 0) -> DataSpec:
-        """Benchmark preset: done 10-minute jobs with most add-ons (about 17 MB per 100 jobs)."""
+        """Benchmark preset: done 10-minute jobs with most add-ons (about 16 MB per 100 jobs)."""
         return cls(
             jobs=jobs,
             seed=seed,
@@ -169,6 +203,62 @@ class DataSpec:
 # --- transcripts --------------------------------------------------------------------------
 
 
+_SHAPES = 1024
+
+
+class _Shape(NamedTuple):
+    """One utterance's words with timings relative to its start, in centiseconds."""
+
+    words: tuple[tuple[str, int, int, float], ...]  # (word, start_cs, end_cs, confidence)
+    text: str
+    confidence: float
+    length: int  # end of the last word, in centiseconds
+
+
+@cache
+def _shapes() -> tuple[_Shape, ...]:
+    """A fixed pool of utterance shapes (4 to 21 words, names here and there), built once.
+
+    Transcripts are sequences of shapes placed on a timeline: drawing a shape and shifting
+    its timings costs a few operations per word instead of several random draws, roundings
+    and string edits, which makes hour-long transcripts cheap to synthesize.
+    """
+    rng = random.Random("utterance-shapes")
+    rnd = rng.random
+    shapes = []
+    for _ in range(_SHAPES):
+        words: list[tuple[str, int, int, float]] = []
+        t = 0
+        n = 4 + int(rnd() * 18)
+        for i in range(n):
+            w = _WORDS[int(rnd() * len(_WORDS))]
+            if (i == 0 or rnd() < 0.08) and rnd() < 0.2:
+                w = rng.choice(_NAMES)
+            if i == 0:
+                w = w[:1].upper() + w[1:]
+            if i == n - 1:
+                w += "."
+            end = t + 12 + round(len(w) * 4.5 + rnd() * 10)
+            words.append((w, t, end, round(0.7 + rnd() * 0.3, 2)))
+            t = end + 3 + int(rnd() * 5)
+        shapes.append(_shape(words))
+    return tuple(shapes)
+
+
+def _shape(words: Sequence[tuple[str, int, int, float]]) -> _Shape:
+    text = " ".join(w[0] for w in words)
+    confidence = round(sum(w[3] for w in words) / len(words), 2)
+    return _Shape(tuple(words), text, confidence, words[-1][2])
+
+
+def _cut(shape: _Shape, limit: int) -> _Shape:
+    """The words of a shape that start before `limit`, the last one ending by it, with a period."""
+    words = [w for w in shape.words if w[1] < limit]
+    w, s, e, c = words[-1]
+    words[-1] = (w if w.endswith(".") else w + ".", s, min(e, limit), c)
+    return _shape(words)
+
+
 def make_utterances(
     rng: random.Random,
     seconds: float,
@@ -176,52 +266,36 @@ def make_utterances(
     speakers: int = 0,
     channels: int = 1,
     language: str = "en",
-    start: float = 0.0,
-    vocab: Sequence[str] = _WORDS,
 ) -> list[dict[str, Any]]:
-    """Utterances covering about `seconds` of speech from `start`, with per-word timings."""
-    out: list[dict[str, Any]] = []
-    t = start + round(rng.uniform(0.1, 0.6), 2)
-    end_t = start + seconds
+    """Utterances covering about `seconds` of speech, with per-word timings (deterministic
+    for the rng's state). Times are exact hundredths: the speech clock counts centiseconds."""
+    shapes = _shapes()
     rnd = rng.random
-    choice = rng.choice
-    nvocab = len(vocab)
-    while t < end_t - 0.3:
-        n = 4 + int(rnd() * 18)
-        words: list[dict[str, Any]] = []
-        u_start = t
-        conf_sum = 0.0
-        for i in range(n):
-            if t >= end_t:
-                break
-            if i == 0 or rnd() < 0.08:
-                w = choice(_NAMES) if rnd() < 0.2 else vocab[int(rnd() * nvocab)]
-            else:
-                w = vocab[int(rnd() * nvocab)]
-            if i == 0:
-                w = w[:1].upper() + w[1:]
-            dur = 0.12 + len(w) * 0.045 + rnd() * 0.1
-            w_end = min(t + dur, end_t)
-            c = round(0.7 + rnd() * 0.3, 2)
-            conf_sum += c
-            words.append({"word": w, "start": round(t, 2), "end": round(w_end, 2), "confidence": c})
-            t = w_end + 0.03 + rnd() * 0.05
-        if not words:
-            break
-        words[-1]["word"] += "."
+    out: list[dict[str, Any]] = []
+    t = 10 + int(rnd() * 50)  # centiseconds
+    end = round(seconds * 100)
+    while t < end - 30:
+        shape = shapes[int(rnd() * _SHAPES)]
+        if t + shape.length > end:  # the audio ends inside this utterance
+            shape = _cut(shape, end - t)
+        words = [
+            {"word": w, "start": (t + s) / 100, "end": (t + e) / 100, "confidence": c}
+            for w, s, e, c in shape.words
+        ]
+        u_end = t + shape.length
         utt: dict[str, Any] = {
-            "start": round(u_start, 2),
-            "end": words[-1]["end"],
-            "confidence": round(conf_sum / len(words), 2),
+            "start": t / 100,
+            "end": u_end / 100,
+            "confidence": shape.confidence,
             "channel": int(rnd() * channels) if channels > 1 else 0,
         }
         if speakers:
             utt["speaker"] = len(out) % speakers if rnd() < 0.8 else int(rnd() * speakers)
         utt["words"] = words
-        utt["text"] = " ".join(w["word"] for w in words)
+        utt["text"] = shape.text
         utt["language"] = language
         out.append(utt)
-        t += 0.3 + rnd() * 0.9
+        t = u_end + 30 + int(rnd() * 90)
     return out
 
 
@@ -268,23 +342,17 @@ def _addon(results: Any, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _ts(sec: float, sep: str) -> str:
-    ms = round(sec * 1000)
-    h, rem = divmod(ms, 3_600_000)
-    m, rem = divmod(rem, 60_000)
-    s, ms = divmod(rem, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
-
-
 def _subtitles(utts: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    srt = "".join(
-        f"{i}\n{_ts(u['start'], ',')} --> {_ts(u['end'], ',')}\n{u['text']}\n\n"
-        for i, u in enumerate(utts, 1)
-    )
-    vtt = "WEBVTT\n\n" + "".join(
-        f"{_ts(u['start'], '.')} --> {_ts(u['end'], '.')}\n{u['text']}\n\n" for u in utts
-    )
-    return [{"format": "srt", "subtitles": srt}, {"format": "vtt", "subtitles": vtt}]
+    cues = [
+        (
+            f"{_clock(round(u['start'] * 1000), ',')} --> {_clock(round(u['end'] * 1000), ',')}",
+            u["text"],
+        )
+        for u in utts
+    ]
+    srt = "".join(f"{i}\n{cue}\n{text}\n\n" for i, (cue, text) in enumerate(cues, 1))
+    vtt = "".join(f"{cue.replace(',', '.')}\n{text}\n\n" for cue, text in cues)
+    return [{"format": "srt", "subtitles": srt}, {"format": "vtt", "subtitles": "WEBVTT\n\n" + vtt}]
 
 
 def _transcription(
@@ -303,15 +371,20 @@ def _transcription(
     return out
 
 
+_FR_OF = {w: _FR[i % len(_FR)] for i, w in enumerate(_WORDS)}
+
+
+@cache
+def _french(word: str) -> str:
+    """The French stand-in of a word (names and unknown words unchanged), without a period."""
+    raw = word.rstrip(".")
+    return _FR_OF.get(raw.lower(), raw)
+
+
 def _translate(utts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    index = {w: i for i, w in enumerate(_WORDS)}
     out = []
     for u in utts:
-        words = []
-        for w in u["words"]:
-            raw = w["word"].rstrip(".").lower()
-            tr = _FR[index[raw] % len(_FR)] if raw in index else w["word"].rstrip(".")
-            words.append({**w, "word": tr})
+        words = [{**w, "word": _french(w["word"])} for w in u["words"]]
         if words:
             words[0]["word"] = words[0]["word"][:1].upper() + words[0]["word"][1:]
             words[-1]["word"] += "."
@@ -423,21 +496,7 @@ def prerecorded_params(audio_url: str, features: Iterable[str]) -> dict[str, Any
     """request_params echoing a request with these add-ons enabled."""
     feats = set(features)
     p: dict[str, Any] = {"audio_url": audio_url}
-    for flag in (
-        "custom_vocabulary",
-        "callback",
-        "subtitles",
-        "diarization",
-        "translation",
-        "summarization",
-        "named_entity_recognition",
-        "custom_spelling",
-        "sentiment_analysis",
-        "audio_to_llm",
-        "pii_redaction",
-        "sentences",
-        "punctuation_enhanced",
-    ):
+    for flag in PRERECORDED_FLAGS:
         p[flag] = flag in feats
     if "subtitles" in feats:
         p["subtitles_config"] = {"formats": ["srt", "vtt"], "style": "default"}

@@ -90,16 +90,17 @@ class LiveSession:
             except ConnectionError:
                 pass
 
+    async def reject(self, message: str) -> None:
+        """A refused audio chunk: a negative ack (when acknowledgments are on)."""
+        if self.flag("receive_acknowledgments"):
+            await self.send(
+                "audio_chunk", acknowledged=False, error={"message": message}, data=None
+            )
+
     async def audio(self, chunk: bytes) -> None:
         """Accept audio: ack it, then emit every utterance it completes."""
         if self.stopped:
-            if self.flag("receive_acknowledgments"):
-                await self.send(
-                    "audio_chunk",
-                    acknowledged=False,
-                    error={"message": "Audio chunk received after stop_recording"},
-                    data=None,
-                )
+            await self.reject("Audio chunk received after stop_recording")
             return
         if not self.started_recording:
             self.started_recording = True
@@ -347,13 +348,7 @@ class LiveHub:
             try:
                 raw = base64.b64decode(chunk or "", validate=True)
             except (binascii.Error, ValueError):
-                if session.flag("receive_acknowledgments"):
-                    await session.send(
-                        "audio_chunk",
-                        acknowledged=False,
-                        error={"message": "data.chunk must be base64"},
-                        data=None,
-                    )
+                await session.reject("data.chunk must be base64")
                 return
             await session.audio(raw)
         elif msg.get("type") == "stop_recording":

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from multidict import MultiMapping
 
+from .data import PRERECORDED_FLAGS
 from .store import STATUSES, filter_metadata_key, parse_time
 
 __all__ = [
@@ -30,21 +31,6 @@ LANGUAGES = frozenset(
     "he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt "
     "my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl "
     "tr tt uk ur uz vi yi yo zh".split()
-)
-PRERECORDED_FLAGS = (
-    "custom_vocabulary",
-    "callback",
-    "subtitles",
-    "diarization",
-    "translation",
-    "summarization",
-    "named_entity_recognition",
-    "custom_spelling",
-    "sentiment_analysis",
-    "audio_to_llm",
-    "pii_redaction",
-    "sentences",
-    "punctuation_enhanced",
 )
 
 
@@ -139,41 +125,54 @@ def validate_prerecorded(body: Any) -> list[str]:
             errors.append(f"{flag} must be a boolean value")
     errors += validate_common(body)
     if body.get("translation") is True:
-        tl = (body.get("translation_config") or {}).get("target_languages")
+        tl = _block(body, "translation_config").get("target_languages")
         if not isinstance(tl, list) or not tl:
             errors.append("translation_config.target_languages must contain at least 1 elements")
-    dc = body.get("diarization_config")
-    if isinstance(dc, dict):
-        for k in ("number_of_speakers", "min_speakers", "max_speakers"):
-            if k in dc and (not isinstance(dc[k], int) or isinstance(dc[k], bool)):
-                errors.append(f"diarization_config.{k} must be a number")
-    if body.get("callback") is True and not (body.get("callback_config") or {}).get("url"):
+    dc = _block(body, "diarization_config")
+    for k in ("number_of_speakers", "min_speakers", "max_speakers"):
+        if k in dc and (not isinstance(dc[k], int) or isinstance(dc[k], bool)):
+            errors.append(f"diarization_config.{k} must be a number")
+    if body.get("callback") is True and not _block(body, "callback_config").get("url"):
         errors.append("callback_config.url must be a URL address")
     return errors
 
 
+_BLOCKS = ("pre_processing", "realtime_processing", "post_processing")
+"""Live body keys that hold objects, besides the `*_config` ones."""
+
+
+def _block(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    """body[key] when it is an object, else {} (validate_common reports a non-object)."""
+    value = body.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def validate_common(body: Mapping[str, Any]) -> list[str]:
-    errors = []
+    """Checks shared by both bodies: object blocks, custom_metadata, language codes."""
+    errors = [
+        f"{k} must be an object"
+        for k, v in body.items()
+        if (k.endswith("_config") or k in _BLOCKS) and v is not None and not isinstance(v, dict)
+    ]
     cm = body.get("custom_metadata")
     if cm is not None:
         if not isinstance(cm, dict):
             errors.append("custom_metadata must be an object")
         elif len(json.dumps(cm)) > 2000:
             errors.append("custom_metadata must be shorter than or equal to 2000 characters")
-    lc = body.get("language_config")
-    if lc is not None:
-        langs = lc.get("languages") if isinstance(lc, dict) else None
-        if not isinstance(lc, dict) or (langs is not None and not isinstance(langs, list)):
-            errors.append("language_config.languages must be an array")
-        elif langs and any(x not in LANGUAGES for x in langs):
-            errors.append(
-                "language_config.languages must only contain the following values: "
-                + ", ".join(sorted(LANGUAGES))
-            )
+    langs = _block(body, "language_config").get("languages")
+    if langs is not None and not isinstance(langs, list):
+        errors.append("language_config.languages must be an array")
+    elif langs and any(not isinstance(x, str) or x not in LANGUAGES for x in langs):
+        errors.append(
+            "language_config.languages must only contain the following values: "
+            + ", ".join(sorted(LANGUAGES))
+        )
     return errors
 
 
 def validate_live(body: Mapping[str, Any]) -> list[str]:
+    """Checks of a POST /v2/live body: audio format enums, channels, boolean message flags."""
     checks: list[tuple[str, tuple[Any, ...]]] = [
         ("encoding", ("wav/pcm", "wav/alaw", "wav/ulaw")),
         ("bit_depth", (8, 16, 24, 32)),
@@ -188,15 +187,11 @@ def validate_live(body: Mapping[str, Any]) -> list[str]:
     if not isinstance(ch, int) or isinstance(ch, bool) or not 1 <= ch <= 8:
         errors.append("channels must not be greater than 8")
     for block in ("messages_config", "callback_config"):
-        cfg = body.get(block)
-        if cfg is not None and not isinstance(cfg, dict):
-            errors.append(f"{block} must be an object")
-        elif isinstance(cfg, dict):
-            errors += [
-                f"{block}.{k} must be a boolean value"
-                for k, v in cfg.items()
-                if k.startswith("receive_") and not isinstance(v, bool)
-            ]
+        errors += [
+            f"{block}.{k} must be a boolean value"
+            for k, v in _block(body, block).items()
+            if k.startswith("receive_") and not isinstance(v, bool)
+        ]
     return errors
 
 
