@@ -24,7 +24,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Annotated, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, Self, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
@@ -39,6 +39,7 @@ __all__ = [
     "ListStream",
     "StreamStats",
     "capture_errors",
+    "check_int",
 ]
 
 T = TypeVar("T", bound="_HasId")
@@ -47,6 +48,11 @@ R = TypeVar("R")
 
 TOKEN_PREFIX = "v1."
 MAX_TOKEN_LENGTH = 8192
+MAX_OFFSET = 2**53
+MAX_PAGE_SIZE = 100_000
+MAX_STATUSES = 16
+MAX_METADATA_LENGTH = 1024
+"""JSON text of the custom_metadata filter; bounded so that every token fits MAX_TOKEN_LENGTH."""
 MAX_RATE_LIMIT_REQUESTS = 6
 """A page refused with 429 this many times in a row (after the transport's own retries) fails."""
 DEDUPE_MIN_IDS = 1024
@@ -65,6 +71,7 @@ class _HasId(Protocol):
 
 # -- Checkpoint ---------------------------------------------------------------------------------
 
+
 _Short = Annotated[str, msgspec.Meta(max_length=64)]
 
 
@@ -78,19 +85,19 @@ class Checkpoint(
     ``list(resume=token)``) restores it. It holds no credentials.
     """
 
-    path: Annotated[str, msgspec.Meta(max_length=64), msgspec.Meta(pattern=PATH_RE.pattern)] = (
-        msgspec.field(name="p")
+    path: Annotated[str, msgspec.Meta(max_length=64, pattern=PATH_RE.pattern)] = msgspec.field(
+        name="p"
     )
-    offset: Annotated[int, msgspec.Meta(ge=0, le=2**53)] = msgspec.field(name="o")
-    page_size: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = msgspec.field(name="n")
-    status: Annotated[tuple[_Short, ...], msgspec.Meta(max_length=16)] = msgspec.field(
+    offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = msgspec.field(name="o")
+    page_size: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE)] = msgspec.field(name="n")
+    status: Annotated[tuple[_Short, ...], msgspec.Meta(max_length=MAX_STATUSES)] = msgspec.field(
         default=(), name="s"
     )
     date: _Short | None = msgspec.field(default=None, name="d")
     before_date: _Short | None = msgspec.field(default=None, name="b")
     after_date: _Short | None = msgspec.field(default=None, name="a")
-    custom_metadata: Annotated[str, msgspec.Meta(max_length=4096)] | None = msgspec.field(
-        default=None, name="m"
+    custom_metadata: Annotated[str, msgspec.Meta(max_length=MAX_METADATA_LENGTH)] | None = (
+        msgspec.field(default=None, name="m")
     )
     """The JSON text of the custom_metadata filter, exactly as sent."""
 
@@ -141,9 +148,14 @@ class Checkpoint(
 
 
 def _validate_checkpoint(cp: Checkpoint) -> None:
-    """Shape checks msgspec constraints cannot state (they also guard tokens)."""
+    """The field constraints again, and shapes they cannot state: msgspec checks constraints
+    only when decoding, and a listing must never hand out a checkpoint ``from_token`` refuses."""
     if not PATH_RE.fullmatch(cp.path):
         raise GladiaConfigError("invalid checkpoint path")
+    check_int(cp.offset, "offset", 0, MAX_OFFSET)
+    check_int(cp.page_size, "page_size", 1, MAX_PAGE_SIZE)
+    if len(cp.status) > MAX_STATUSES or any(len(s) > 64 for s in cp.status):
+        raise GladiaConfigError(f"at most {MAX_STATUSES} status filters of 64 characters")
     if cp.date is not None and not DATE_RE.fullmatch(cp.date):
         raise GladiaConfigError("invalid checkpoint date")
     for value in (cp.before_date, cp.after_date):
@@ -152,6 +164,10 @@ def _validate_checkpoint(cp: Checkpoint) -> None:
     if any(not s or not s.isascii() or not s.isprintable() for s in cp.status):
         raise GladiaConfigError("invalid checkpoint status")
     if cp.custom_metadata is not None:
+        if len(cp.custom_metadata) > MAX_METADATA_LENGTH:
+            raise GladiaConfigError(
+                f"custom_metadata filter longer than {MAX_METADATA_LENGTH} characters of JSON"
+            )
         try:
             meta = msgspec.json.decode(cp.custom_metadata)
         except msgspec.DecodeError:
@@ -240,7 +256,7 @@ async def _call(func: Callable[..., Awaitable[R]], *args: object) -> R:
     return await func(*args)
 
 
-def _cancel_quietly(tasks: Iterable[asyncio.Task[object]]) -> None:
+def _cancel_quietly(tasks: Iterable[asyncio.Future[Any]]) -> None:
     """Cancel tasks from ``__del__``: retrieve finished ones' errors, never raise."""
     for task in tasks:
         try:
@@ -253,12 +269,38 @@ def _cancel_quietly(tasks: Iterable[asyncio.Task[object]]) -> None:
             pass
 
 
-def _check_concurrency(concurrency: int) -> None:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise GladiaConfigError("concurrency must be an int >= 1")
+def check_int(value: int, name: str, minimum: int, maximum: int | None = None) -> int:
+    """``value`` if it is an int (not a bool) in [minimum, maximum], else GladiaConfigError."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
+        bound = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
+        raise GladiaConfigError(f"{name} must be an int {bound}")
+    return value
 
 
-class ListStream(Generic[T]):
+class _Closing:
+    """``async with`` support for the streams: leaving the block calls ``aclose()``."""
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class ListStream(_Closing, Generic[T]):
     """Async iterator over every item of a listing, in offset order, each id at most once.
 
     With ``concurrency=W > 1`` up to W page requests run ahead at computed offsets; pages are
@@ -281,11 +323,9 @@ class ListStream(Generic[T]):
         stats: StreamStats | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
-        _check_concurrency(concurrency)
-        if max_items is not None and (
-            isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0
-        ):
-            raise GladiaConfigError("max_items must be None or an int >= 0")
+        check_int(concurrency, "concurrency", 1)
+        if max_items is not None:
+            check_int(max_items, "max_items", 0)
         self._fetch = fetch
         self._start = start
         self._concurrency = concurrency
@@ -339,10 +379,8 @@ class ListStream(Generic[T]):
                     item = items[self._index]
                     self._index += 1
                     self._cursor = page.offset + self._index
-                    if not self._seen.add(item.id):
-                        self.stats.duplicates += 1
+                    if not self._keep(item):
                         continue
-                    self.stats.items += 1
                     if self._quota_met():
                         await self.aclose()
                     return item
@@ -355,8 +393,8 @@ class ListStream(Generic[T]):
             self._page, self._index = nxt, 0
 
     def pages(self) -> _PageIterator[T]:
-        """An async iterator of pages (each a ``Page[T]`` with ``.offset``); duplicates removed
-        and the last page cut at ``max_items``. Use it instead of iterating the items.
+        """An async iterator of pages (each a ``Page[T]`` with ``.offset``); duplicates removed,
+        the last page cut at ``max_items``, never an empty page. Use it instead of the items.
         """
         if self._claimed or self._started:
             raise RuntimeError("a ListStream can be iterated only once; call list() again")
@@ -368,17 +406,6 @@ class ListStream(Generic[T]):
         self._closed = True
         self._page = None
         await self._cancel_all()
-
-    async def __aenter__(self) -> ListStream[T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else ("running" if self._started else "new")
@@ -398,8 +425,16 @@ class ListStream(Generic[T]):
         """True once ``max_items`` items were yielded."""
         return self._max_items is not None and self.stats.items >= self._max_items
 
+    def _keep(self, item: T) -> bool:
+        """Count ``item`` as yielded, or as a duplicate (False) if its id was yielded before."""
+        if self._seen.add(item.id):
+            self.stats.items += 1
+            return True
+        self.stats.duplicates += 1
+        return False
+
     async def _next_page_for_pages(self) -> Page[T] | None:
-        """The next page with duplicates removed and cut at max_items; for ``pages()``."""
+        """The next non-empty page, duplicates removed and cut at max_items; for ``pages()``."""
         while True:
             if self._quota_met():
                 await self.aclose()
@@ -412,13 +447,10 @@ class ListStream(Generic[T]):
                 if self._quota_met():
                     break
                 consumed += 1
-                if self._seen.add(item.id):
+                if self._keep(item):
                     kept.append(item)
-                    self.stats.items += 1
-                else:
-                    self.stats.duplicates += 1
             self._cursor = page.offset + consumed
-            if kept or not page.items:
+            if kept:
                 return msgspec.structs.replace(page, items=kept)
 
     async def _next_page(self) -> Page[T] | None:
@@ -437,8 +469,7 @@ class ListStream(Generic[T]):
             except asyncio.CancelledError:
                 # The consumer was cancelled (e.g. a timeout around anext): stop all work now,
                 # and let a later anext re-request from the first page not yet received.
-                self._next_offset = slot.offset
-                await self._cancel_all()
+                await self._rewind(slot)
                 raise
             self._slots.popleft()
             try:
@@ -452,22 +483,25 @@ class ListStream(Generic[T]):
                     continue
                 await self._fail(exc)
                 raise
-            except GladiaError as exc:
+            except BaseException as exc:
                 await self._fail(exc)
-                raise
-            except BaseException:
-                self.stats.errors += 1
-                self._closed = True
-                await self._cancel_all()
                 raise
         return None
 
-    async def _fail(self, exc: GladiaError) -> None:
-        """End the stream on a failed page: the error carries where to resume."""
+    async def _fail(self, exc: BaseException) -> None:
+        """End the stream on a failed page; a later anext raises the same error again (never
+        StopAsyncIteration: items are missing). A GladiaError carries where to resume."""
         self.stats.errors += 1
-        exc.checkpoint = self.checkpoint
-        self._failure = exc
+        if isinstance(exc, GladiaError):
+            exc.checkpoint = self.checkpoint
+        if isinstance(exc, Exception):
+            self._failure = exc
         self._closed = True
+        await self._cancel_all()
+
+    async def _rewind(self, slot: _Slot[T]) -> None:
+        """Cancel all requests; the next ``_fill`` starts again at ``slot`` (not yet received)."""
+        self._next_offset = slot.offset
         await self._cancel_all()
 
     def _accept(self, slot: _Slot[T], page: Page[T]) -> Page[T]:
@@ -513,19 +547,16 @@ class ListStream(Generic[T]):
         try:
             await asyncio.sleep(_rate_limit_delay(exc, self._rate_limit_streak, self._policy))
         except asyncio.CancelledError:
-            self._next_offset = slot.offset
-            await self._cancel_all()
+            await self._rewind(slot)
             raise
         self._slots.appendleft(self._spawn(slot.offset, slot.limit))
 
     def _fill(self) -> None:
-        """Start page requests until the window (in flight + held) is full."""
-        held = 1 if self._page is not None else 0
-        while (
-            not self._end
-            and self._next_offset is not None
-            and len(self._slots) + held < self.stats.window
-        ):
+        """Start page requests until the window is full.
+
+        Called only once the previous page is used up, so in flight + held <= window."""
+        window = self.stats.window
+        while not self._end and self._next_offset is not None and len(self._slots) < window:
             offset = self._next_offset
             limit = self._page_size
             if self._max_items is not None:
@@ -614,13 +645,15 @@ def _rate_limit_delay(exc: RateLimitError, streak: int, policy: RetryPolicy) -> 
 # -- GetManyStream ------------------------------------------------------------------------------
 
 
-class GetManyStream(Generic[K, R]):
+class GetManyStream(_Closing, Generic[K, R]):
     """Async iterator of ``func(key)`` results in input order, at most ``concurrency`` at once.
 
     Keys are drawn lazily from the iterable (or async iterable, closed with the stream), so the
     buffer stays bounded by ``concurrency`` whatever the input size. The first failure, in
-    input order, cancels the calls in flight and raises; wrap ``func`` with ``capture_errors``
-    to receive errors as values instead. Close early with ``aclose()`` or ``async with``.
+    input order, cancels the calls in flight and raises (then again on every later ``anext``);
+    wrap ``func`` with ``capture_errors`` to receive errors as values instead. An error of the
+    key iterable itself is raised in its place in the order, after the results before it.
+    Close early with ``aclose()`` or ``async with``.
     """
 
     def __init__(
@@ -630,7 +663,7 @@ class GetManyStream(Generic[K, R]):
         *,
         concurrency: int = 8,
     ) -> None:
-        _check_concurrency(concurrency)
+        check_int(concurrency, "concurrency", 1)
         if isinstance(keys, str | bytes):
             raise GladiaConfigError("pass an iterable of ids, not a single string")
         self._keys: Iterator[K] | AsyncIterator[K] | None = (
@@ -638,9 +671,10 @@ class GetManyStream(Generic[K, R]):
         )
         self._func = func
         self._concurrency = concurrency
-        self._tasks: deque[asyncio.Task[R]] = deque()
+        self._tasks: deque[asyncio.Future[R]] = deque()
         self._claimed = False
         self._closed = False
+        self._failure: Exception | None = None
 
     def __aiter__(self) -> GetManyStream[K, R]:
         if self._claimed:
@@ -649,6 +683,8 @@ class GetManyStream(Generic[K, R]):
         return self
 
     async def __anext__(self) -> R:
+        if self._failure is not None:
+            raise self._failure
         if self._closed:
             raise StopAsyncIteration
         await self._fill()
@@ -660,20 +696,29 @@ class GetManyStream(Generic[K, R]):
         self._tasks.popleft()
         try:
             return task.result()
-        except BaseException:
+        except BaseException as exc:
             await self.aclose()
+            if isinstance(exc, Exception):
+                self._failure = exc
             raise
 
     async def _fill(self) -> None:
         """Start calls for the next keys until ``concurrency`` are in flight or held."""
+        loop = asyncio.get_running_loop()
         while (keys := self._keys) is not None and len(self._tasks) < self._concurrency:
             try:
                 key = await anext(keys) if isinstance(keys, AsyncIterator) else next(keys)
             except (StopIteration, StopAsyncIteration):
                 self._keys = None
                 break
+            except Exception as exc:  # the key source failed: raise it in its place
+                self._keys = None
+                failed: asyncio.Future[R] = loop.create_future()
+                failed.set_exception(exc)
+                self._tasks.append(failed)
+                break
             coro = _call(self._func, key)
-            task = asyncio.get_running_loop().create_task(coro, name="gladia-get-many")
+            task = loop.create_task(coro, name="gladia-get-many")
             self._tasks.append(task)
 
     async def aclose(self) -> None:
@@ -689,17 +734,6 @@ class GetManyStream(Generic[K, R]):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-
-    async def __aenter__(self) -> GetManyStream[K, R]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     def __del__(self) -> None:
         _cancel_quietly(getattr(self, "_tasks", ()))

@@ -21,48 +21,22 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from functools import cache
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 
+from ._decode import decoder_for
 from ._errors import DecodeError, GladiaError
 from .types.webhooks import (
     Callback,
     LiveCallback,
-    LiveEndRecordingWebhook,
-    LiveEndSessionWebhook,
-    LiveStartRecordingWebhook,
-    LiveStartSessionWebhook,
     PreRecordedCallbackError,
     PreRecordedCallbackSuccess,
-    TranscriptionCreatedWebhook,
-    TranscriptionErrorWebhook,
-    TranscriptionSuccessWebhook,
     UnknownCallback,
     UnknownWebhook,
     Webhook,
 )
-from .types.ws import (
-    AudioChunkAck,
-    EndRecordingMessage,
-    EndSessionMessage,
-    LiveServerMessage,
-    NamedEntityRecognitionMessage,
-    PostChapterizationMessage,
-    PostFinalTranscriptMessage,
-    PostSummarizationMessage,
-    PostTranscriptMessage,
-    SentimentAnalysisMessage,
-    SpeechEndMessage,
-    SpeechStartMessage,
-    StartRecordingMessage,
-    StartSessionMessage,
-    StopRecordingAck,
-    TranscriptMessage,
-    TranslationMessage,
-    UnknownMessage,
-)
+from .types.ws import LiveMessage, LiveServerMessage, UnknownMessage
 
 __all__ = [
     "DEFAULT_TOLERANCE",
@@ -76,43 +50,15 @@ __all__ = [
 DEFAULT_TOLERANCE = 300
 """Seconds a webhook timestamp may differ from now, either way (Svix's default: 5 minutes)."""
 
-_MESSAGE_TYPES: dict[str, Any] = {
-    str(cls.__struct_config__.tag): cls
-    for cls in (
-        TranscriptMessage,
-        SpeechStartMessage,
-        SpeechEndMessage,
-        TranslationMessage,
-        NamedEntityRecognitionMessage,
-        SentimentAnalysisMessage,
-        PostTranscriptMessage,
-        PostFinalTranscriptMessage,
-        PostChapterizationMessage,
-        PostSummarizationMessage,
-        AudioChunkAck,
-        StopRecordingAck,
-        StartSessionMessage,
-        StartRecordingMessage,
-        EndRecordingMessage,
-        EndSessionMessage,
-    )
-}
-_WEBHOOK_TYPES: dict[str, Any] = {
-    str(cls.__struct_config__.tag): cls
-    for cls in (
-        TranscriptionCreatedWebhook,
-        TranscriptionSuccessWebhook,
-        TranscriptionErrorWebhook,
-        LiveStartSessionWebhook,
-        LiveStartRecordingWebhook,
-        LiveEndRecordingWebhook,
-        LiveEndSessionWebhook,
-    )
-}
-_PRE_RECORDED_CALLBACKS: dict[str, Any] = {
-    "transcription.success": PreRecordedCallbackSuccess,
-    "transcription.error": PreRecordedCallbackError,
-}
+
+def _by_tag(types: tuple[Any, ...]) -> dict[str, Any]:
+    """Struct classes by their ``tag`` (the wire ``type``/``event``); untagged ones left out."""
+    return {str(cls.__struct_config__.tag): cls for cls in types if cls.__struct_config__.tag}
+
+
+_MESSAGE_TYPES = _by_tag(get_args(LiveMessage))
+_WEBHOOK_TYPES = _by_tag(get_args(Webhook))
+_PRE_RECORDED_CALLBACKS = _by_tag((PreRecordedCallbackSuccess, PreRecordedCallbackError))
 
 
 class WebhookVerificationError(GladiaError):
@@ -134,16 +80,24 @@ class _LiveCallbackEnvelope(msgspec.Struct):
     payload: msgspec.Raw
 
 
-@cache
-def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(type_)
+_BAD_JSON = (msgspec.DecodeError, UnicodeError, RecursionError)
+"""What msgspec raises on bad input: malformed or mistyped JSON (ValidationError included),
+invalid UTF-8 (or a str body with lone surrogates), nesting deeper than it follows."""
 
 
 def _decode(body: bytes | str, type_: Any, what: str) -> Any:
     try:
-        return _decoder(type_).decode(body)
-    except msgspec.DecodeError as exc:  # ValidationError subclasses DecodeError
+        return decoder_for(type_).decode(body)
+    except _BAD_JSON as exc:
         raise DecodeError(f"invalid {what}: {exc}", detail=str(exc)) from exc
+
+
+def _event(body: bytes | str, what: str) -> str:
+    """The ``event`` of a callback or webhook body, which picks its type."""
+    event: str | None = _decode(body, _Event, what).event
+    if event is None:
+        raise DecodeError(f"invalid {what}: no 'event' field", detail="no 'event' field")
+    return event
 
 
 def _raw_dict(body: bytes | str, what: str) -> dict[str, Any]:
@@ -164,8 +118,8 @@ def parse_live_message(body: bytes | str, *, strict: bool = True) -> LiveServerM
     cls = _MESSAGE_TYPES.get(tag) if tag is not None else None
     if cls is not None:
         try:
-            return _decoder(cls).decode(body)  # type: ignore[no-any-return]
-        except msgspec.DecodeError as exc:
+            return decoder_for(cls).decode(body)  # type: ignore[no-any-return]
+        except _BAD_JSON as exc:
             if strict:
                 raise DecodeError(f"invalid {tag!r} message: {exc}", detail=str(exc)) from exc
             error: str | None = str(exc)
@@ -190,11 +144,8 @@ def parse_callback(body: bytes | str) -> Callback:
     An unknown event gives an :class:`UnknownCallback`; bad JSON or a known event with the wrong
     shape raises DecodeError.
     """
-    event = _decode(body, _Event, "callback").event
-    if event is None:
-        raise DecodeError("invalid callback: no 'event' field", detail="no 'event' field")
-    cls = _PRE_RECORDED_CALLBACKS.get(event)
-    if cls is not None:
+    event = _event(body, "callback")
+    if (cls := _PRE_RECORDED_CALLBACKS.get(event)) is not None:
         return _decode(body, cls, f"{event!r} callback")  # type: ignore[no-any-return]
     if event.startswith("live."):
         envelope = _decode(body, _LiveCallbackEnvelope, f"{event!r} callback")
@@ -221,11 +172,8 @@ def parse_webhook(
         raise TypeError("pass both headers and secret to verify, or neither")
     if headers is not None and secret is not None:
         verify_webhook(body, headers, secret, tolerance=tolerance)
-    event = _decode(body, _Event, "webhook").event
-    if event is None:
-        raise DecodeError("invalid webhook: no 'event' field", detail="no 'event' field")
-    cls = _WEBHOOK_TYPES.get(event)
-    if cls is not None:
+    event = _event(body, "webhook")
+    if (cls := _WEBHOOK_TYPES.get(event)) is not None:
         return _decode(body, cls, f"{event!r} webhook")  # type: ignore[no-any-return]
     return UnknownWebhook(event=event, raw=_raw_dict(body, "webhook"))
 
@@ -234,19 +182,32 @@ def parse_webhook(
 
 
 def _header(headers: Mapping[str, str], *names: str) -> str | None:
+    """The first header of one of ``names`` (any case); None when absent or not a str."""
     lowered = {name.lower() for name in names}
     for key, value in headers.items():
-        if key.lower() in lowered:
-            return value
+        if isinstance(key, str) and key.lower() in lowered:
+            return value if isinstance(value, str) else None
     return None
+
+
+def _raw_bytes(text: str, what: str) -> bytes:
+    """The bytes ``text`` was decoded from: aiohttp keeps bytes that are not UTF-8 as lone
+    surrogates (surrogateescape); any other lone surrogate cannot have been received."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raise WebhookVerificationError(f"the webhook {what} is not valid text") from None
 
 
 def _signing_key(secret: str) -> bytes:
     encoded = secret.removeprefix("whsec_")
     try:
-        return base64.b64decode(encoded, validate=True)
+        key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise WebhookVerificationError("the webhook secret is not whsec_ + base64") from exc
+    if not key:  # HMAC under an empty key is a signature anyone can make
+        raise WebhookVerificationError("the webhook secret is empty")
+    return key
 
 
 def verify_webhook(
@@ -272,17 +233,16 @@ def verify_webhook(
     if not msg_id or not stamp or not signatures:
         raise WebhookVerificationError("missing webhook signature headers")
     stamp = stamp.strip()
-    try:
-        timestamp = int(stamp)
-    except ValueError:
-        raise WebhookVerificationError("malformed webhook timestamp header") from None
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 20):
+        raise WebhookVerificationError("malformed webhook timestamp header")
+    timestamp = int(stamp)
     current = time.time() if now is None else now
     if timestamp < current - tolerance:
         raise WebhookVerificationError("webhook timestamp too old (replayed or delayed?)")
     if timestamp > current + tolerance:
         raise WebhookVerificationError("webhook timestamp too far in the future")
-    raw = body.encode() if isinstance(body, str) else bytes(body)
-    signed = f"{msg_id}.{stamp}.".encode() + raw
+    raw = _raw_bytes(body, "body") if isinstance(body, str) else bytes(body)
+    signed = b"%s.%s.%s" % (_raw_bytes(msg_id, "id"), stamp.encode(), raw)
     expected = base64.b64encode(hmac.new(_signing_key(secret), signed, hashlib.sha256).digest())
     found_v1 = False
     for entry in signatures.split():
@@ -290,7 +250,7 @@ def verify_webhook(
         if version != "v1":
             continue
         found_v1 = True
-        if hmac.compare_digest(expected, signature.encode()):
+        if hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass")):
             return
     if not found_v1:
         raise WebhookVerificationError("no v1 signature in the webhook signature header")

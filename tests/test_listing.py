@@ -9,9 +9,11 @@ from typing import Any, ClassVar
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gladia_async._config import RetryPolicy
-from gladia_async._errors import GladiaConfigError, NotFoundError
+from gladia_async._errors import DecodeError, GladiaConfigError, NotFoundError
 from gladia_async._streams import Checkpoint
 from gladia_async._transport import Response
 from gladia_async.resources._listing import ListingMixin, build_checkpoint, utc_now_iso
@@ -153,3 +155,55 @@ async def test_get_many_return_exceptions() -> None:
     out = [x async for x in res.get_many(["a", "missing", "b"], return_exceptions=True)]
     assert isinstance(out[1], NotFoundError)
     assert [getattr(x, "id", None) for x in out] == ["a", None, "b"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"page_size": 100_001},
+        {"offset": 2**53 + 1},
+        {"status": [f"s{i}" for i in range(17)]},
+        {"status": "x" * 65},
+        {"custom_metadata": {"k": "é" * 1100}},
+    ],
+)
+def test_a_listing_whose_checkpoint_could_not_resume_is_refused_before_io(
+    kwargs: dict[str, Any],
+) -> None:
+    """Every checkpoint a listing hands out must parse back from its token."""
+    with pytest.raises(GladiaConfigError):
+        build_checkpoint("/v2/pre-recorded", **kwargs)
+    if "offset" in kwargs:
+        kwargs = {"start_offset": kwargs["offset"]}
+    with pytest.raises(GladiaConfigError):
+        Resource().list(**kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    status=st.lists(st.text(min_size=1, max_size=70), max_size=18),
+    metadata=st.dictionaries(st.text(max_size=40), st.text(max_size=300), max_size=6),
+    page_size=st.integers(1, 200_000),
+)
+def test_every_checkpoint_built_round_trips(
+    status: list[str], metadata: dict[str, str], page_size: int
+) -> None:
+    try:
+        cp = build_checkpoint(
+            "/v2/live", status=status or None, custom_metadata=metadata, page_size=page_size
+        )
+    except GladiaConfigError:
+        return
+    assert Checkpoint.from_token(cp.token) == cp
+
+
+def test_lean_decode_of_hostile_raw_json_raises_decode_error() -> None:
+    summary = msgspec.convert(
+        {"id": "a", "request_id": "G", "version": 2, "status": "done", "created_at": "x",
+         "kind": "pre-recorded"},
+        PreRecordedJobSummary,
+    )  # fmt: skip
+    for raw in (b"[" * 100_000, b'{"x":' + b"[" * 100_000, b'{"metadata":"\x80"}', b"{"):
+        hostile = msgspec.structs.replace(summary, result=msgspec.Raw(raw))
+        with pytest.raises(DecodeError):
+            hostile.decode_result()

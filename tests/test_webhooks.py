@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -11,6 +12,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gladia_async import DecodeError, GladiaError
 from gladia_async.types.webhooks import (
@@ -264,3 +267,87 @@ def test_parse_webhook_verifies_when_given_a_secret() -> None:
 def test_live_end_session_webhook() -> None:
     hook = parse_webhook((FIXTURES / "webhook_live_end_session.json").read_bytes())
     assert isinstance(hook, LiveEndSessionWebhook)
+
+
+# -- hostile input: only WebhookVerificationError / DecodeError, never another type -------------
+
+_text = st.lists(  # st.text() never draws lone surrogates; aiohttp can produce them
+    st.characters() | st.sampled_from(["\udcff", "\ud800", "é", ",", " ", "0", "v1,"]), max_size=40
+).map("".join)
+_header_values = _text | st.sampled_from(["", " ", str(NOW), "v1,", sign(BODY), "\udcff"])
+_bodies = st.binary(max_size=300) | _text | st.just(BODY)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    headers=st.fixed_dictionaries(
+        {},
+        optional={
+            name: _header_values
+            for name in ("svix-id", "Svix-Timestamp", "svix-signature", "webhook-id", "x")
+        },
+    ),
+    body=_bodies,
+    secret=st.sampled_from([SECRET, "whsec_", "", "whsec_é", "whsec_\udcff"]) | _text,
+)
+def test_verify_raises_only_verification_error(
+    headers: dict[str, str], body: bytes | str, secret: str
+) -> None:
+    with contextlib.suppress(WebhookVerificationError):
+        verify_webhook(body, headers, secret, now=NOW)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=_bodies)
+def test_parsers_raise_only_decode_error(body: bytes | str) -> None:
+    for parse in (parse_webhook, parse_callback, parse_live_message):
+        with contextlib.suppress(DecodeError):
+            parse(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"event":"transcription.success","id":"\udcff"}',  # a lone surrogate in a str body
+        b'{"event":"x","raw":' + b"[" * 100_000,  # nesting deeper than the decoder follows
+        b'{"event":"x","payload":{"id":"\x80"}}',  # invalid UTF-8 in a string
+        b'{"type":"x","data":' + b"[" * 100_000,
+    ],
+)
+def test_hostile_bodies_raise_decode_error(body: bytes | str) -> None:
+    for parse in (parse_webhook, parse_callback, parse_live_message):
+        with pytest.raises(DecodeError):
+            parse(body)
+
+
+def test_undecodable_header_bytes_are_a_verification_error() -> None:
+    # aiohttp keeps header bytes that are not UTF-8 as lone surrogates
+    for name in ("svix-id", "svix-signature"):
+        headers = {**svix_headers(sign(BODY)), name: "msg_\udcff"}
+        with pytest.raises(WebhookVerificationError):
+            verify_webhook(BODY, headers, SECRET, now=NOW)
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook("{\udcff}", svix_headers(sign(BODY)), SECRET, now=NOW)
+
+
+def test_header_bytes_not_utf8_still_verify() -> None:
+    raw_id = b"msg_\xff"
+    digest = hmac.new(KEY, raw_id + f".{NOW}.".encode() + BODY, hashlib.sha256).digest()
+    headers = svix_headers("v1," + base64.b64encode(digest).decode())
+    headers["svix-id"] = raw_id.decode("utf-8", "surrogateescape")
+    verify_webhook(BODY, headers, SECRET, now=NOW)
+
+
+@pytest.mark.parametrize("secret", ["whsec_", "", "   "])
+def test_an_empty_signing_key_is_refused(secret: str) -> None:
+    """HMAC under an empty key is a signature anyone can make."""
+    digest = hmac.new(b"", f"msg_2a.{NOW}.".encode() + BODY, hashlib.sha256).digest()
+    forged = "v1," + base64.b64encode(digest).decode()
+    with pytest.raises(WebhookVerificationError, match="secret"):
+        verify_webhook(BODY, svix_headers(forged), secret, now=NOW)
+
+
+def test_non_str_header_values_are_a_verification_error() -> None:
+    headers: dict[str, Any] = {**svix_headers(sign(BODY)), "svix-signature": [sign(BODY)]}
+    with pytest.raises(WebhookVerificationError):
+        verify_webhook(BODY, headers, SECRET, now=NOW)

@@ -14,7 +14,14 @@ import msgspec
 
 from .._decode import decode
 from .._errors import GladiaConfigError, GladiaError
-from .._streams import Checkpoint, GetManyStream, ListStream, StreamStats, capture_errors
+from .._streams import (
+    Checkpoint,
+    GetManyStream,
+    ListStream,
+    StreamStats,
+    capture_errors,
+    check_int,
+)
 from ..types.common import BaseJob, Page
 from ..types.lean import JobSummary
 
@@ -108,12 +115,6 @@ def _metadata(value: Mapping[str, Any]) -> str:
         raise GladiaConfigError(f"custom_metadata is not JSON-serialisable: {exc}") from None
 
 
-def _positive(value: int, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise GladiaConfigError(f"{name} must be an int >= {minimum}")
-    return value
-
-
 def utc_now_iso() -> str:
     """The current instant as the API writes it: ``2026-06-12T21:00:09.947Z``."""
     return _instant(dt.datetime.now(dt.UTC), "now")
@@ -133,8 +134,8 @@ def build_checkpoint(
     """The Checkpoint of a listing's start: every filter in its wire form, validated."""
     return Checkpoint(
         path=path,
-        offset=_positive(offset, "offset", 0),
-        page_size=_positive(page_size, "page_size", 1),
+        offset=check_int(offset, "offset", 0),
+        page_size=check_int(page_size, "page_size", 1),
         status=() if status is None else _statuses(status),
         date=None if date is None else _day(date),
         before_date=None if before_date is None else _instant(before_date, "before_date"),
@@ -160,7 +161,7 @@ def _resume_point(
                 "its filters, so pass them only to start a new listing"
             )
     if page_size is not None:
-        cp = msgspec.structs.replace(cp, page_size=_positive(page_size, "page_size", 1))
+        cp = msgspec.structs.replace(cp, page_size=check_int(page_size, "page_size", 1))
     return cp
 
 

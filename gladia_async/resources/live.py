@@ -174,17 +174,10 @@ class LiveResource(ListingMixin[LiveJob, LiveJobSummary]):
         asked = body.messages_config is not None and body.messages_config.receive_acknowledgments
         if resend:
             body = _with_acknowledgments(body)
-        params = _region_params(region)
-
-        async def create() -> LiveSession:
-            resp = await self._transport.request(
-                "POST", self._path, params=params, json=body, idempotent=False
-            )
-            return decode(resp.body, LiveSession, url=resp.url)
-
+        _region_params(region)  # checked now, before any I/O
         return LiveConnection(
             http=lambda: self._transport.session,
-            create=create,
+            create=lambda: self.create(body, region=region),
             get_job=self.get,
             audio_format=_audio_format(body),
             yield_acknowledgments=bool(asked) if yield_acknowledgments is None

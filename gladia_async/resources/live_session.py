@@ -55,7 +55,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from .._config import AUTH_HEADER, is_loopback_host
-from .._errors import APIConnectionError, GladiaError, UnsafeURLError
+from .._errors import APIConnectionError, GladiaConfigError, GladiaError, UnsafeURLError
+from .._streams import check_int
 from ..types.common import TranscriptionResult
 from ..types.live import LiveJob, LiveSession
 from ..types.ws import (
@@ -134,11 +135,15 @@ _END: Final = _End()
 
 def check_ws_url(url: str) -> None:
     """Refuse a server-provided WebSocket URL that is not wss:// (ws:// only on loopback)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # both parse (and may raise) lazily
+    except ValueError:
+        raise UnsafeURLError("the live session URL is malformed") from None
     scheme = parts.scheme.lower()
-    if not parts.hostname or scheme not in ("ws", "wss"):
+    if not host or scheme not in ("ws", "wss"):
         raise UnsafeURLError("the live session URL is not a ws:// or wss:// URL")
-    if scheme == "ws" and not is_loopback_host(parts.hostname):
+    if scheme == "ws" and not is_loopback_host(host):
         raise UnsafeURLError("refusing a plain ws:// live session URL off loopback")
 
 
@@ -169,8 +174,10 @@ class LiveConnection:
     ) -> None:
         if (create is None) == (session is None):
             raise TypeError("give exactly one of create or session")
-        if max_queued_messages < 1:
-            raise ValueError("max_queued_messages must be >= 1")
+        check_int(max_queued_messages, "max_queued_messages", 1)
+        check_int(max_reconnects, "max_reconnects", 0)
+        if max_unacknowledged_bytes is not None:
+            check_int(max_unacknowledged_bytes, "max_unacknowledged_bytes", 1)
         self._http = http
         self._create = create
         self._session = session
@@ -673,7 +680,7 @@ _WAV_ENCODINGS: Final = {1: "wav/pcm", 6: "wav/alaw", 7: "wav/ulaw"}
 def _wav_data_offset(head: bytes, fmt: AudioFormat) -> int:
     """Offset of the audio in a RIFF/WAVE header (0 when ``head`` is not WAV).
 
-    Raises ValueError when the WAV format differs from the session's.
+    Raises GladiaConfigError (a ValueError) when the WAV format differs from the session's.
     """
     if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         return 0
@@ -687,11 +694,11 @@ def _wav_data_offset(head: bytes, fmt: AudioFormat) -> int:
             bits_expected = fmt.frame_size // max(1, fmt.channels) * 8
             expected = (fmt.encoding, bits_expected, fmt.sample_rate, fmt.channels)
             if code != 0xFFFE and found != expected:
-                raise ValueError(
+                raise GladiaConfigError(
                     f"the WAV file is (encoding, bit_depth, sample_rate, channels) {found}, "
                     f"the session expects {expected}"
                 )
         if chunk_id == b"data":
             return body
         pos = body + size + (size & 1)
-    raise ValueError("WAV header too long or without a data chunk")
+    raise GladiaConfigError("WAV header too long or without a data chunk")

@@ -14,12 +14,11 @@ this job's JSON out of the page buffer).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Hashable
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
 import msgspec
 
+from .._decode import decoder_for
 from .._errors import DecodeError
 from .common import BaseJob, TranscriptionResult
 from .live import LiveJob, LiveRequestParams, LiveResult
@@ -31,15 +30,11 @@ T = TypeVar("T")
 S = TypeVar("S", bound="JobSummary")
 
 
-@functools.cache
-def _decoder(type_: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(type_ | None)
-
-
 def _decode_raw(raw: msgspec.Raw | bytes, type_: type[T]) -> T | None:
+    """``raw`` decoded as ``type_`` or null; bad JSON raises DecodeError."""
     try:
-        value: T | None = _decoder(cast(Hashable, type_)).decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+        value: T | None = decoder_for(type_ | None).decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         name = getattr(type_, "__name__", repr(type_))
         raise DecodeError(f"stored JSON does not match {name}: {exc}", detail=str(exc)) from exc
     return value

@@ -9,11 +9,13 @@ rather than failing, so a client keeps working when the API grows. Decode with
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import msgspec
 
 from .common import NamedEntity, Transcription, TranscriptionResult, Utterance, Word
+
+D = TypeVar("D")
 
 __all__ = [
     "AudioChunkAck",
@@ -80,6 +82,20 @@ class _Message(msgspec.Struct, kw_only=True, tag_field="type", gc=False):
         return str(self.__struct_config__.tag)
 
 
+class _Outcome(_Message, Generic[D], kw_only=True):
+    """A message with ``data``, or ``error`` set (and ``data`` None) when its work failed."""
+
+    error: MessageError | None = None
+    data: D | None = None
+
+
+class _UtteranceData(msgspec.Struct, kw_only=True, gc=False):
+    """Add-on output about one utterance (``utterance_id`` as in the transcript messages)."""
+
+    utterance_id: str
+    utterance: Utterance
+
+
 # --- realtime -----------------------------------------------------------------------------
 
 
@@ -127,36 +143,28 @@ class SpeechEndMessage(_Message, tag="speech_end"):
     data: SpeechEventData
 
 
-class TranslationData(msgspec.Struct, kw_only=True, gc=False):
+class TranslationData(_UtteranceData, kw_only=True, gc=False):
     """One utterance and its translation into ``target_language``."""
 
-    utterance_id: str
-    utterance: Utterance
     original_language: str
     target_language: str
     translated_utterance: Utterance
 
 
-class TranslationMessage(_Message, tag="translation"):
+class TranslationMessage(_Outcome[TranslationData], tag="translation"):
     """Realtime translation of one utterance; ``data`` is None and ``error`` set on failure."""
 
-    error: MessageError | None = None
-    data: TranslationData | None = None
 
-
-class NamedEntityRecognitionData(msgspec.Struct, kw_only=True, gc=False):
+class NamedEntityRecognitionData(_UtteranceData, kw_only=True, gc=False):
     """Entities found in one utterance."""
 
-    utterance_id: str
-    utterance: Utterance
     results: list[NamedEntity]
 
 
-class NamedEntityRecognitionMessage(_Message, tag="named_entity_recognition"):
+class NamedEntityRecognitionMessage(
+    _Outcome[NamedEntityRecognitionData], tag="named_entity_recognition"
+):
     """Realtime named-entity recognition of one utterance (``error`` set on failure)."""
-
-    error: MessageError | None = None
-    data: NamedEntityRecognitionData | None = None
 
 
 class SentimentResult(msgspec.Struct, kw_only=True, gc=False):
@@ -170,19 +178,14 @@ class SentimentResult(msgspec.Struct, kw_only=True, gc=False):
     channel: int
 
 
-class SentimentAnalysisData(msgspec.Struct, kw_only=True, gc=False):
+class SentimentAnalysisData(_UtteranceData, kw_only=True, gc=False):
     """Sentiment analysis of one utterance."""
 
-    utterance_id: str
-    utterance: Utterance
     results: list[SentimentResult]
 
 
-class SentimentAnalysisMessage(_Message, tag="sentiment_analysis"):
+class SentimentAnalysisMessage(_Outcome[SentimentAnalysisData], tag="sentiment_analysis"):
     """Realtime sentiment analysis of one utterance (``error`` set on failure)."""
-
-    error: MessageError | None = None
-    data: SentimentAnalysisData | None = None
 
 
 # --- post-processing ----------------------------------------------------------------------
@@ -230,11 +233,8 @@ class LiveChapterizationData(msgspec.Struct, kw_only=True, gc=False):
     results: list[LiveChapter]
 
 
-class PostChapterizationMessage(_Message, tag="post_chapterization"):
+class PostChapterizationMessage(_Outcome[LiveChapterizationData], tag="post_chapterization"):
     """Chapters, after the recording ended (``error`` set on failure)."""
-
-    error: MessageError | None = None
-    data: LiveChapterizationData | None = None
 
 
 class PostSummarizationData(msgspec.Struct, kw_only=True, gc=False):
@@ -243,11 +243,8 @@ class PostSummarizationData(msgspec.Struct, kw_only=True, gc=False):
     results: Any
 
 
-class PostSummarizationMessage(_Message, tag="post_summarization"):
+class PostSummarizationMessage(_Outcome[PostSummarizationData], tag="post_summarization"):
     """The summary, after the recording ended (``error`` set on failure)."""
-
-    error: MessageError | None = None
-    data: PostSummarizationData | None = None
 
 
 # --- acknowledgments ----------------------------------------------------------------------
@@ -264,12 +261,10 @@ class AudioChunkAckData(msgspec.Struct, kw_only=True, gc=False):
     time_range: tuple[float, float]
 
 
-class AudioChunkAck(_Message, tag="audio_chunk"):
+class AudioChunkAck(_Outcome[AudioChunkAckData], tag="audio_chunk"):
     """Acknowledgment of received audio (``receive_acknowledgments``)."""
 
     acknowledged: bool = False
-    error: MessageError | None = None
-    data: AudioChunkAckData | None = None
 
 
 class StopRecordingAckData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
@@ -279,12 +274,10 @@ class StopRecordingAckData(msgspec.Struct, kw_only=True, omit_defaults=True, gc=
     recording_left_to_process: float | None = None
 
 
-class StopRecordingAck(_Message, tag="stop_recording"):
+class StopRecordingAck(_Outcome[StopRecordingAckData], tag="stop_recording"):
     """Acknowledgment of ``stop_recording``."""
 
     acknowledged: bool = False
-    error: MessageError | None = None
-    data: StopRecordingAckData | None = None
 
 
 # --- lifecycle ----------------------------------------------------------------------------
