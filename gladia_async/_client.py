@@ -6,11 +6,9 @@ unsafe base URL fails at construction rather than on the first request.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -19,11 +17,9 @@ from . import _config
 from ._config import RetryPolicy, is_loopback_host, redact
 from ._errors import GladiaConfigError
 from ._transport import Transport
+from .resources.live import LiveResource
 from .resources.pre_recorded import PreRecordedResource
 from .resources.upload import UploadResource
-
-if TYPE_CHECKING:
-    from .resources.live import LiveResource
 
 __all__ = ["GladiaClient"]
 
@@ -119,6 +115,8 @@ class GladiaClient:
             raise GladiaConfigError("session must be an aiohttp.ClientSession")
         if headers and any(k.lower() == _config.AUTH_HEADER for k in headers):
             raise GladiaConfigError("pass the key as api_key, not in headers")
+        if retry_policy is not None and max_retries != _config.DEFAULT_MAX_RETRIES:
+            raise GladiaConfigError("pass max_retries or retry_policy, not both")
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._transport = Transport(
             api_key=key,
@@ -138,13 +136,8 @@ class GladiaClient:
         """`await gladia.upload(source)`: upload a file, bytes, a stream or a URL."""
         self.pre_recorded = PreRecordedResource(self._transport, self.upload)
         """Pre-recorded jobs: create, get, wait, transcribe, list, ..."""
-
-    @functools.cached_property
-    def live(self) -> LiveResource:
+        self.live = LiveResource(self._transport)
         """Live sessions: create, connect, get, list, ..."""
-        from .resources.live import LiveResource
-
-        return LiveResource(self._transport)
 
     @property
     def base_url(self) -> str:

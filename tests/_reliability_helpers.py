@@ -12,7 +12,6 @@ import asyncio
 import base64
 import contextlib
 import copy
-import inspect
 import json
 import logging
 import threading
@@ -24,6 +23,8 @@ from typing import Any, NamedTuple
 
 import psutil  # type: ignore[import-untyped]
 from aiohttp import web
+
+from gladia_async import RetryPolicy
 
 EXAMPLES = Path(__file__).parent / "fixtures"
 
@@ -179,24 +180,12 @@ class LoopbackServer:
 # -- client construction ----------------------------------------------------------------------
 
 
-def client_kwargs(**wanted: Any) -> dict[str, Any]:
-    """Keep only the keyword arguments GladiaClient accepts (the seams may be named differently)."""
-    from gladia_async import GladiaClient
-
-    params = inspect.signature(GladiaClient).parameters
-    return {k: v for k, v in wanted.items() if k in params}
-
-
 def fast_retry_kwargs(max_retries: int = 6) -> dict[str, Any]:
     """GladiaClient kwargs for quick retries: tiny backoff, small Retry-After cap."""
-    from gladia_async._config import RetryPolicy
-
     policy = RetryPolicy(
         max_retries=max_retries, base_delay=0.001, max_delay=0.01, retry_after_cap=1.0
     )
-    kwargs = client_kwargs(retry_policy=policy, retry=policy, max_retries=max_retries)
-    assert "retry_policy" in kwargs or "retry" in kwargs, "GladiaClient offers no retry seam"
-    return kwargs
+    return {"retry_policy": policy}
 
 
 # -- resource accounting ----------------------------------------------------------------------

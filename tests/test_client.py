@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from gladia_async import GladiaClient
+from gladia_async import GladiaClient, RetryPolicy
 from gladia_async._errors import AuthenticationError, GladiaClientClosed, GladiaConfigError
 from gladia_async.types.pre_recorded import PreRecordedJob
 
@@ -72,6 +72,8 @@ def test_bad_numbers_rejected() -> None:
         GladiaClient(KEY, timeout=0)
     with pytest.raises(GladiaConfigError):
         GladiaClient(KEY, headers={"X-Gladia-Key": "other"})
+    with pytest.raises(GladiaConfigError, match="not both"):
+        GladiaClient(KEY, max_retries=1, retry_policy=RetryPolicy(max_retries=5))
 
 
 def test_repr_shows_only_last_four() -> None:

@@ -31,7 +31,6 @@ from ._reliability_helpers import (
     Handler,
     LoopbackServer,
     assert_no_secret,
-    client_kwargs,
     exception_text,
     fast_retry_kwargs,
     job_payload,
@@ -202,7 +201,7 @@ def gigantic(*, declare_length: bool) -> Any:
 async def test_gigantic_body_is_refused_with_bounded_memory(
     declare_length: bool, api: LoopbackServer, key: str
 ) -> None:
-    kwargs = client_kwargs(max_response_size=LIMIT)
+    kwargs: dict[str, Any] = {"max_response_size": LIMIT}
     assert kwargs, "GladiaClient offers no max_response_size"
     api.handler = gigantic(declare_length=declare_length)
     proc = psutil.Process()
@@ -232,7 +231,7 @@ async def test_gigantic_page_mid_stream_stops_with_checkpoint(
 
     api.handler = handler
     got: list[str] = []
-    async with client(api, key, **client_kwargs(max_response_size=LIMIT)) as gladia:
+    async with client(api, key, max_response_size=LIMIT) as gladia:
         stream = gladia.pre_recorded.list(page_size=10, concurrency=1)
         with pytest.raises(DecodeError) as info:
             async with asyncio.timeout(HANG_GUARD):
