@@ -2,6 +2,8 @@
 
 Knows no HTTP: a ListStream receives an async ``fetch(offset, limit) -> Page[T]`` callable and a
 starting Checkpoint (filters, page size, offset); GetManyStream maps an async function over ids.
+``fetch`` may instead return a zero-argument callable that builds the Page: the stream calls it
+when it reaches that page, so pages are decoded in order and only once the next requests are out.
 Both keep every task they start in an explicit, bounded queue and cancel + await it on close.
 """
 
@@ -221,7 +223,9 @@ class _Slot(Generic[T]):
 
     __slots__ = ("limit", "offset", "task")
 
-    def __init__(self, offset: int, limit: int, task: asyncio.Task[Page[T]]) -> None:
+    def __init__(
+        self, offset: int, limit: int, task: asyncio.Task[Page[T] | Callable[[], Page[T]]]
+    ) -> None:
         self.offset = offset
         self.limit = limit
         self.task = task
@@ -230,24 +234,31 @@ class _Slot(Generic[T]):
 class _IdWindow:
     """The ids of the most recently yielded items: a bounded set for duplicate suppression."""
 
-    __slots__ = ("_order", "_seen")
+    __slots__ = ("_order", "_size", "ids")
 
     def __init__(self, size: int) -> None:
-        self._order: deque[str] = deque(maxlen=size)
-        self._seen: set[str] = set()
+        self._order: deque[str] = deque()
+        self._size = size
+        self.ids: set[str] = set()
+        """The remembered ids (read-only for callers: change it through add/remember)."""
 
     def add(self, item_id: str) -> bool:
         """Remember an id; False if it is already remembered (a duplicate)."""
-        if item_id in self._seen:
+        if item_id in self.ids:
             return False
-        if len(self._order) == self._order.maxlen:
-            self._seen.discard(self._order[0])
-        self._order.append(item_id)
-        self._seen.add(item_id)
+        self.remember(item_id)
         return True
 
+    def remember(self, item_id: str) -> None:
+        """Remember an id known not to be remembered yet, forgetting the oldest if full."""
+        order = self._order
+        if len(order) == self._size:
+            self.ids.discard(order.popleft())
+        order.append(item_id)
+        self.ids.add(item_id)
+
     def __len__(self) -> int:
-        return len(self._seen)
+        return len(self.ids)
 
 
 async def _call(func: Callable[..., Awaitable[R]], *args: object) -> R:
@@ -315,7 +326,7 @@ class ListStream(_Closing, Generic[T]):
 
     def __init__(
         self,
-        fetch: Callable[[int, int], Awaitable[Page[T]]],
+        fetch: Callable[[int, int], Awaitable[Page[T] | Callable[[], Page[T]]]],
         start: Checkpoint,
         *,
         concurrency: int = 4,
@@ -338,7 +349,7 @@ class ListStream(_Closing, Generic[T]):
         self._cursor = start.offset  # position of the first item not yet yielded
         self._next_offset: int | None = start.offset  # where the next request goes
         self._slots: deque[_Slot[T]] = deque()
-        self._dying: set[asyncio.Task[Page[T]]] = set()  # cancelled, not yet finished
+        self._dying: set[asyncio.Task[Any]] = set()  # cancelled, not yet finished
         self._seen = _IdWindow(max(DEDUPE_MIN_IDS, 2 * start.page_size * concurrency))
         self._page: Page[T] | None = None  # page being yielded item by item
         self._index = 0
@@ -374,16 +385,25 @@ class ListStream(_Closing, Generic[T]):
         while True:
             page = self._page
             if page is not None:
-                items = page.items
-                while self._index < len(items):
-                    item = items[self._index]
-                    self._index += 1
-                    self._cursor = page.offset + self._index
-                    if not self._keep(item):
+                # The per-item path: `_keep` and `_IdWindow.add` inlined (most of a stream's
+                # own CPU is spent here, once per item).
+                items, index, offset = page.items, self._index, page.offset
+                seen = self._seen
+                stats = self.stats
+                while index < len(items):
+                    item = items[index]
+                    index += 1
+                    item_id = item.id
+                    if item_id in seen.ids:
+                        stats.duplicates += 1
                         continue
-                    if self._quota_met():
+                    seen.remember(item_id)
+                    stats.items += 1
+                    self._index, self._cursor = index, offset + index
+                    if self._max_items is not None and stats.items >= self._max_items:
                         await self.aclose()
                     return item
+                self._index, self._cursor = index, offset + index
                 self._page = None
             if self._quota_met():
                 await self.aclose()
@@ -473,7 +493,9 @@ class ListStream(_Closing, Generic[T]):
                 raise
             self._slots.popleft()
             try:
-                return self._accept(slot, slot.task.result())
+                result = slot.task.result()
+                page = result if isinstance(result, Page) else result()
+                return self._accept(slot, page)
             except RateLimitError as exc:
                 if (
                     self._rate_limit_streak + 1 < MAX_RATE_LIMIT_REQUESTS

@@ -699,3 +699,27 @@ async def test_retry_after_beyond_the_cap_fails_at_once(window: int) -> None:
     assert info.value.checkpoint is not None and info.value.checkpoint.offset == 0
     assert stream.stats.rate_limited == 0 and stream.stats.errors == 1
     assert not other_tasks()
+
+
+class _Item(msgspec.Struct):
+    id: str
+
+
+async def test_deferred_pages_are_built_in_order_only_when_reached() -> None:
+    built: list[int] = []
+
+    async def fetch(offset: int, limit: int) -> Callable[[], Page[_Item]]:
+        def page() -> Page[_Item]:
+            built.append(offset)
+            items = [_Item(id=str(i)) for i in range(offset, min(offset + limit, 35))]
+            return Page(items=items, next_url=f"http://x/?offset={offset + limit}")
+
+        return page
+
+    stream = ListStream(
+        fetch, Checkpoint(path="/v2/pre-recorded", offset=0, page_size=10), concurrency=4
+    )
+    got = [item.id async for item in stream]
+    assert got == [str(i) for i in range(35)]
+    assert built == [0, 10, 20, 30]  # in order; the speculative pages past the end: never built
+    assert stream.stats.wasted >= 1

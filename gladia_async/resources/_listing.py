@@ -189,6 +189,29 @@ def _page_fetcher(
     return fetch
 
 
+def _deferred_page_fetcher(
+    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats
+) -> Callable[[int, int], Awaitable[Callable[[], Page[ItemT]]]]:
+    """fetch(offset, limit) for a ListStream: the body now, its decoding when the stream
+    reaches the page. Decoding in page order, after the next requests went out, keeps the
+    window's requests in flight instead of queueing them behind pages not yet needed."""
+    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+
+    async def fetch(offset: int, limit: int) -> Callable[[], Page[ItemT]]:
+        params = [("offset", str(offset)), ("limit", str(limit)), *filters]
+        resp = await transport.request("GET", path, params=params)
+        stats.bytes += len(resp.body)
+
+        def page() -> Page[ItemT]:
+            decoded: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+            decoded.offset = offset
+            return decoded
+
+        return page
+
+    return fetch
+
+
 class ListingMixin(Generic[JobT, SummaryT]):
     """``list`` / ``list_page`` / ``get_many`` over a job collection.
 
@@ -287,7 +310,7 @@ class ListingMixin(Generic[JobT, SummaryT]):
             )
         item_type = self._lean_type if lean else self._item_type
         stats = StreamStats()
-        fetch = _page_fetcher(self._transport, cp, item_type, stats)
+        fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats)
         return ListStream(
             fetch,
             cp,
