@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://api.gladia.io"
 ENV_API_KEY = "GLADIA_API_KEY"
 ENV_BASE_URL = "GLADIA_API_URL"
 AUTH_HEADER = "x-gladia-key"
-VERSION_HEADER = "x-gladia-version"
 REQUEST_ID_HEADERS = ("x-request-id", "x-aipi-call-id")
 
 DEFAULT_TIMEOUT = 60.0
@@ -55,14 +53,6 @@ def is_loopback_host(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def origin_of(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of a URL, with the default port filled in, for origin comparisons."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme, 0)
-    return scheme, (parts.hostname or "").lower(), port
 
 
 def redact(secret: str | None) -> str:

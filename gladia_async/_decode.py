@@ -12,9 +12,14 @@ import msgspec
 
 from ._errors import DecodeError
 
-__all__ = ["decode", "decoder_for"]
+__all__ = ["JSON_ERRORS", "decode", "decoder_for"]
 
 T = TypeVar("T")
+
+#: What a msgspec decoder raises on bad input: besides msgspec.DecodeError (and its subclass
+#: ValidationError), UnicodeError for invalid UTF-8 in a string (or a str body with lone
+#: surrogates) and RecursionError for nesting deeper than it can follow.
+JSON_ERRORS = (msgspec.DecodeError, UnicodeError, RecursionError)
 
 
 @functools.cache
@@ -24,6 +29,8 @@ def _build(type_: Any) -> msgspec.json.Decoder[Any]:
 
 def decoder_for(type_: Any) -> msgspec.json.Decoder[Any]:
     """The msgspec JSON decoder for `type_`, built once per type and reused."""
+    # Not the cached function itself: its stub wants Hashable arguments, which mypy does not
+    # consider ``type[T]`` or a union to be.
     return _build(type_)
 
 
@@ -35,9 +42,7 @@ def decode(body: bytes, type_: type[T], *, url: str | None = None) -> T:
         raise DecodeError(
             f"response does not match {_name(type_)}: {exc}", url=url, detail=str(exc)
         ) from exc
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
-        # msgspec raises UnicodeDecodeError for invalid UTF-8 in a string, RecursionError for
-        # nesting deeper than it can follow: both are just bad input here.
+    except JSON_ERRORS as exc:
         raise DecodeError(
             f"response is not valid JSON for {_name(type_)}: {exc}", url=url, detail=str(exc)
         ) from exc

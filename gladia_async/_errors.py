@@ -22,7 +22,8 @@
     ├── LiveSessionError             the live WebSocket refused or ended the session (live_session)
     └── WebhookVerificationError     a webhook signature or timestamp did not verify (webhooks)
 
-Only the transport catches aiohttp exceptions; it translates them into this tree.
+GladiaConfigError is also a ValueError, GladiaClientClosed a RuntimeError and WaitTimeoutError a
+TimeoutError. Only the transport catches aiohttp exceptions; it translates them into this tree.
 """
 
 from __future__ import annotations
@@ -205,7 +206,7 @@ class JobFailedError(GladiaError):
 
     def __init__(self, job: PreRecordedJob | LiveJob) -> None:
         self.job = job
-        self.error_code: int | None = getattr(job, "error_code", None)
+        self.error_code = job.error_code
         super().__init__(f"job {job.id} failed with error_code={self.error_code}")
 
 

@@ -25,7 +25,7 @@ from typing import Any, get_args
 
 import msgspec
 
-from ._decode import decoder_for
+from ._decode import JSON_ERRORS, decoder_for
 from ._errors import DecodeError, GladiaError
 from .types.webhooks import (
     Callback,
@@ -80,15 +80,10 @@ class _LiveCallbackEnvelope(msgspec.Struct):
     payload: msgspec.Raw
 
 
-_BAD_JSON = (msgspec.DecodeError, UnicodeError, RecursionError)
-"""What msgspec raises on bad input: malformed or mistyped JSON (ValidationError included),
-invalid UTF-8 (or a str body with lone surrogates), nesting deeper than it follows."""
-
-
 def _decode(body: bytes | str, type_: Any, what: str) -> Any:
     try:
         return decoder_for(type_).decode(body)
-    except _BAD_JSON as exc:
+    except JSON_ERRORS as exc:
         raise DecodeError(f"invalid {what}: {exc}", detail=str(exc)) from exc
 
 
@@ -119,7 +114,7 @@ def parse_live_message(body: bytes | str, *, strict: bool = True) -> LiveServerM
     if cls is not None:
         try:
             return decoder_for(cls).decode(body)  # type: ignore[no-any-return]
-        except _BAD_JSON as exc:
+        except JSON_ERRORS as exc:
             if strict:
                 raise DecodeError(f"invalid {tag!r} message: {exc}", detail=str(exc)) from exc
             error: str | None = str(exc)

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import re
+
 import gladia_async
+import gladia_async._errors
 import gladia_async.types
 
 CONTRACT_NAMES = {
@@ -75,3 +78,26 @@ def test_status_errors_form_the_documented_tree() -> None:
         assert issubclass(cls, g.APIStatusError)
     assert issubclass(g.APITimeoutError, g.APIConnectionError)
     assert issubclass(g.PaginationError, g.DecodeError)
+
+
+def test_errors_docstring_tree_matches_the_classes() -> None:
+    """The _errors docstring tree draws every error class under its real base, and no other."""
+    drawn: dict[str, str] = {}
+    parents = ["GladiaError"]
+    for line in (gladia_async._errors.__doc__ or "").splitlines():
+        match = re.match(r"(\W*)[├└]── (\w+)", line)
+        if match:
+            depth = len(match.group(1)) // 4
+            del parents[depth:]
+            drawn[match.group(2)] = parents[-1]
+            parents.append(match.group(2))
+
+    def subclasses(cls: type) -> list[type]:
+        return [s for c in cls.__subclasses__() for s in (c, *subclasses(c))]
+
+    real = {
+        cls.__name__: next(b for b in cls.__bases__ if issubclass(b, gladia_async.GladiaError))
+        for cls in subclasses(gladia_async.GladiaError)
+        if cls.__module__.startswith("gladia_async.")
+    }
+    assert {name: base.__name__ for name, base in real.items()} == drawn

@@ -4,9 +4,7 @@ same JSON; unknown fields and enum values decode; requests send only the fields 
 from __future__ import annotations
 
 import copy
-import functools
 import json
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -15,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gladia_async import types as gt
+from gladia_async._decode import decoder_for
 from gladia_async.types import (
     AudioToLlmConfig,
     CallbackConfig,
@@ -48,7 +47,7 @@ from gladia_async.types import (
     upload,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from ._servers import FIXTURES, fixture
 
 # Fixture file (stem) -> the type it decodes into.
 FIXTURE_TYPES: dict[str, Any] = {
@@ -79,14 +78,8 @@ FIXTURE_TYPES: dict[str, Any] = {
 ALLOWED_ADDED_NULL_KEYS = frozenset({"entity", "validation_errors"})
 
 
-@functools.cache
-def decoder_for(type_: Any) -> msgspec.json.Decoder[Any]:
-    """One cached typed decoder per type, as the client does."""
-    return msgspec.json.Decoder(type_)
-
-
 def load(stem: str) -> bytes:
-    return (FIXTURES / f"{stem}.json").read_bytes()
+    return fixture(f"{stem}.json")
 
 
 def _is_number(value: object) -> bool:
@@ -290,7 +283,7 @@ def test_every_struct_is_tolerant_and_gc_free() -> None:
     structs = [
         obj
         for module in (common, upload, pre_recorded, live, errors)
-        for name in getattr(module, "__all__", ["ErrorResponse"])
+        for name in module.__all__
         if isinstance(obj := getattr(module, name), type) and issubclass(obj, msgspec.Struct)
     ]
     assert len(structs) > 50
@@ -356,6 +349,16 @@ def test_loose_shapes_from_conflicting_sources() -> None:
             "transcription_time": 0.5,
         }
     }
+
+
+def test_live_channel_is_any_number() -> None:
+    """REFERENCE section 2 row 16: ``channel`` is a number in the SDK, an integer elsewhere."""
+    for channel in (1, 1.0):
+        body = msgspec.json.encode(
+            {"type": "speech_start", "data": {"time": 2.5, "channel": channel}}
+        )
+        message = decoder_for(gt.SpeechStartMessage).decode(body)
+        assert message.data.channel == 1 and type(message.data.channel) is type(channel)
 
 
 def test_request_encodes_only_fields_set() -> None:
@@ -484,13 +487,13 @@ def test_mutated_fixtures_raise_only_decode_errors(stem: str, data: st.DataObjec
 
 
 def test_every_public_name_is_exported() -> None:
-    """types/__init__ re-exports every module's public names (lean ones lazily)."""
+    """types/__init__ re-exports every module's public names."""
     assert gt.__all__ == sorted(gt.__all__, key=lambda n: (not n.isupper(), n))
     for name in gt.__all__:
         assert getattr(gt, name) is not None
     from gladia_async.types import lean, webhooks, ws
 
-    for module in (common, upload, pre_recorded, live, lean, ws, webhooks):
+    for module in (common, upload, pre_recorded, live, errors, lean, ws, webhooks):
         for name in module.__all__:
             assert name in gt.__all__ and getattr(gt, name) is getattr(module, name), name
     with pytest.raises(AttributeError):

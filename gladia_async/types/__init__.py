@@ -1,8 +1,9 @@
 """Every Gladia API object as a ``msgspec.Struct``.
 
 Modules: ``common`` (words, utterances, add-on blocks, job result, ``Page``), ``upload``,
-``pre_recorded``, ``live`` (REST), ``errors`` (``ErrorResponse``), ``ws`` (live WebSocket
-messages) and ``webhooks`` (callback and webhook bodies). All public names are re-exported here.
+``pre_recorded``, ``live`` (REST), ``errors`` (``ErrorResponse``), ``lean`` (job summaries for
+fast listings), ``ws`` (live WebSocket messages) and ``webhooks`` (callback and webhook bodies).
+All public names are re-exported here.
 
 Decoding rules for the REST Structs (``common``, ``upload``, ``pre_recorded``, ``live``):
 
@@ -44,8 +45,6 @@ ones the original lacked (and ``Page.offset``). Ints in float fields re-encode a
 from __future__ import annotations
 
 from .common import (
-    JOB_STATUSES,
-    TERMINAL_STATUSES,
     AddonBlock,
     AddonError,
     AudioToLlmBlock,
@@ -167,8 +166,6 @@ from .ws import (
 )
 
 __all__ = [
-    "JOB_STATUSES",
-    "TERMINAL_STATUSES",
     "AddonBlock",
     "AddonError",
     "AudioChunkAck",

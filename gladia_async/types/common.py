@@ -11,8 +11,6 @@ from typing import Any, Generic, Literal, TypeVar
 import msgspec
 
 __all__ = [
-    "JOB_STATUSES",
-    "TERMINAL_STATUSES",
     "AddonBlock",
     "AddonError",
     "AudioToLlmBlock",
@@ -51,11 +49,6 @@ T = TypeVar("T")
 JobStatus = Literal["queued", "processing", "done", "error"]
 #: Known job kinds (documentation only; ``kind`` fields are ``str``).
 JobKind = Literal["pre-recorded", "live"]
-
-#: Every job status the API documents, in lifecycle order.
-JOB_STATUSES: tuple[str, ...] = ("queued", "processing", "done", "error")
-#: Statuses after which a job no longer changes.
-TERMINAL_STATUSES: frozenset[str] = frozenset({"done", "error"})
 
 
 class Word(msgspec.Struct, kw_only=True, gc=False):

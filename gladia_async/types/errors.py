@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+__all__ = ["ErrorResponse"]
+
 
 class ErrorResponse(msgspec.Struct, kw_only=True, gc=False):
     """Body of a 4xx answer. Every field is optional so that an unexpected shape still decodes."""

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import msgspec
 
-from .._decode import decoder_for
+from .._decode import JSON_ERRORS, decoder_for
 from .._errors import DecodeError
 from .common import BaseJob, TranscriptionResult
 from .live import LiveJob, LiveRequestParams, LiveResult
@@ -34,7 +34,7 @@ def _decode_raw(raw: msgspec.Raw | bytes, type_: type[T]) -> T | None:
     """``raw`` decoded as ``type_`` or null; bad JSON raises DecodeError."""
     try:
         value: T | None = decoder_for(type_ | None).decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
+    except JSON_ERRORS as exc:
         name = getattr(type_, "__name__", repr(type_))
         raise DecodeError(f"stored JSON does not match {name}: {exc}", detail=str(exc)) from exc
     return value

@@ -128,7 +128,8 @@ class SpeechEventData(msgspec.Struct, kw_only=True, gc=False):
     """When speech started or ended: ``time`` in seconds, on ``channel``."""
 
     time: float
-    channel: int
+    # A number per the SDK types, an integer per the AsyncAPI (REFERENCE section 2 row 16).
+    channel: int | float
 
 
 class SpeechStartMessage(_Message, tag="speech_start"):
@@ -175,7 +176,7 @@ class SentimentResult(msgspec.Struct, kw_only=True, gc=False):
     text: str
     start: float
     end: float
-    channel: int
+    channel: int | float  # as SpeechEventData.channel (REFERENCE section 2 row 16)
 
 
 class SentimentAnalysisData(_UtteranceData, kw_only=True, gc=False):
