@@ -143,7 +143,11 @@ class _Output:
         if self.binary is None:
             self.line(data.decode())
             return
-        self.binary.write(data + b"\n")
+        # A signal can cut a blocking write to a pipe short: write the rest rather than lose it
+        # (the stream has already counted the item, so a lost line would be skipped on resume).
+        view = memoryview(data + b"\n")
+        while view:
+            view = view[self.binary.write(view) :]
         if self.line_flush:
             self.binary.flush()
 

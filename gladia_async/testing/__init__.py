@@ -223,9 +223,11 @@ CLI
 ---
 ``serve(host="127.0.0.1", port=8080, *, jobs=1000, seed=0, latency_ms=0.0,
 api_key="test-key", allow_non_loopback=False, live_jobs=0) -> None`` prints
-``Fake Gladia API listening on http://HOST:PORT (N jobs)`` and blocks until Ctrl-C
-(``gladia-async fake-server`` calls it). ``port=0`` picks a free port. ``ValueError`` for a
-non-loopback host unless ``allow_non_loopback``; ``OSError`` if the port is taken.
+``Fake Gladia API listening on http://HOST:PORT (N jobs)`` and blocks until Ctrl-C: the
+one-line way to serve the fake from a script. ``port=0`` picks a free port. ``ValueError``
+for a non-loopback host unless ``allow_non_loopback``; ``OSError`` if the port is taken.
+``gladia-async fake-server`` runs a FakeGladia inside its own event loop instead (it also
+takes ``--transcript-seconds`` and handles SIGTERM).
 """
 
 from __future__ import annotations
