@@ -1,10 +1,13 @@
 """A FakeGladia running on its own thread and loop, so tests can call the CLI's synchronous
-`main()` (which runs its own event loop) against it in-process, or point a subprocess at it."""
+`main()` (which runs its own event loop) against it in-process, point a subprocess at it, or
+count the test loop's tasks without the server's; and helpers to run `python -m gladia_async`."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import sys
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -64,6 +67,11 @@ class FakeThread:
         assert self.fake is not None
         return str(self.fake.url)
 
+    @property
+    def port(self) -> int:
+        assert self.fake is not None
+        return int(self.fake.port)
+
     def call(self, func: Callable[[FakeGladia], T]) -> T:
         """Run `func(fake)` on the fake's loop thread and return its result."""
         assert self.fake is not None
@@ -84,3 +92,41 @@ class FakeThread:
             return await func(fake)
 
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(30)
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: no inherited GLADIA_* settings, unbuffered output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLADIA_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+async def start_cli(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    """Start `python -m gladia_async ARGS` with piped stdout/stderr and no stdin."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gladia_async",
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env if env is not None else cli_env(),
+    )
+
+
+async def run_cli(
+    *args: str, env: dict[str, str] | None = None, limit: float = 60.0
+) -> tuple[int, str, str]:
+    """Run `python -m gladia_async ARGS` to completion: (exit code, stdout, stderr)."""
+    proc = await start_cli(*args, env=env)
+    try:
+        async with asyncio.timeout(limit):
+            out, err = await proc.communicate()
+    except TimeoutError:
+        proc.kill()
+        await proc.communicate()
+        raise
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")

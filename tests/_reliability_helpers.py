@@ -14,11 +14,9 @@ import contextlib
 import copy
 import json
 import logging
-import threading
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import psutil  # type: ignore[import-untyped]
@@ -26,7 +24,7 @@ from aiohttp import web
 
 from gladia_async import RetryPolicy
 
-EXAMPLES = Path(__file__).parent / "fixtures"
+from ._servers import FIXTURES
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -85,11 +83,8 @@ def log_text(records: Iterable[logging.LogRecord]) -> str:
 
 
 def load_example(name: str) -> Any:
-    """A JSON fixture (the project's tests/fixtures or the shared API examples)."""
-    path = EXAMPLES / name
-    if not path.exists():
-        path = Path("/work/shared/gladia-api/examples") / name
-    return json.loads(path.read_text())
+    """A JSON fixture from tests/fixtures (the suite never reads outside the project)."""
+    return json.loads((FIXTURES / name).read_text())
 
 
 _JOB_TEMPLATE: dict[str, Any] | None = None
@@ -205,12 +200,6 @@ def connections_to(port: int) -> int:
     return count
 
 
-def other_tasks() -> set[asyncio.Task[Any]]:
-    """Tasks of the running loop other than the current one."""
-    current = asyncio.current_task()
-    return {t for t in asyncio.all_tasks() if t is not current and not t.done()}
-
-
 async def settle(predicate: Callable[[], bool], rounds: int = 200) -> bool:
     """Let the loop run until predicate() holds (bounded); socket closes complete asynchronously."""
     for _ in range(rounds):
@@ -218,68 +207,6 @@ async def settle(predicate: Callable[[], bool], rounds: int = 200) -> bool:
             return True
         await asyncio.sleep(0.01)
     return predicate()
-
-
-class ThreadedServer:
-    """Run an async context manager (e.g. FakeGladia) on its own loop in a thread.
-
-    The test loop then holds only client tasks, so asyncio.all_tasks() measures the client alone.
-    """
-
-    def __init__(self, factory: Callable[[], Any]) -> None:
-        self._factory = factory
-        self._ready = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self.value: Any = None
-        self.error: BaseException | None = None
-
-    def _run(self) -> None:
-        async def main() -> None:
-            self._loop = asyncio.get_running_loop()
-            self._stop = asyncio.Event()
-            try:
-                async with self._factory() as value:
-                    self.value = value
-                    self._ready.set()
-                    await self._stop.wait()
-            except BaseException as exc:
-                self.error = exc
-                self._ready.set()
-
-        asyncio.run(main())
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run fn on the server's loop and return its result."""
-        assert self._loop is not None
-
-        async def run() -> Any:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
-
-    @property
-    def url(self) -> str:
-        """The served object's url."""
-        return str(self.value.url)
-
-    @property
-    def port(self) -> int:
-        """The served object's port."""
-        return int(self.value.port)
-
-    def __enter__(self) -> ThreadedServer:
-        self._thread.start()
-        self._ready.wait(60)
-        if self.error is not None:
-            raise self.error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
 
 
 @contextlib.asynccontextmanager
@@ -299,43 +226,3 @@ def chunks(total: int, size: int = 1 << 16) -> Iterator[bytes]:
     while sent < total:
         yield block
         sent += len(block)
-
-
-# -- the command line in a subprocess ---------------------------------------------------------
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    """The environment for a CLI subprocess: no inherited GLADIA_* settings."""
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLADIA_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
-
-
-async def run_cli(
-    *args: str, env: dict[str, str] | None = None, limit: float = 60.0
-) -> tuple[int, str, str]:
-    """Run `python -m gladia_async ARGS` to completion: (exit code, stdout, stderr)."""
-    import sys
-
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gladia_async",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env if env is not None else cli_env(),
-    )
-    try:
-        async with asyncio.timeout(limit):
-            out, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        await proc.communicate()
-        raise
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")

@@ -1,12 +1,15 @@
-"""Small loopback aiohttp.web servers for the CORE tests: a handler plus a request log."""
+"""Shared test helpers: the fixtures directory, free loopback ports, the running loop's other
+tasks, and small loopback aiohttp.web servers (a handler plus a request log)."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -60,6 +63,12 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def other_tasks() -> set[asyncio.Task[Any]]:
+    """Unfinished tasks of the running loop other than the current one."""
+    current = asyncio.current_task()
+    return {t for t in asyncio.all_tasks() if t is not current and not t.done()}
 
 
 @asynccontextmanager

@@ -4,7 +4,6 @@ subprocesses of `python -m gladia_async`)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,7 +16,8 @@ import pytest
 from gladia_async._cli import main
 from gladia_async.testing import Lifecycle
 
-from ._cli_helpers import KEY, FakeThread
+from ._cli_helpers import KEY, FakeThread, cli_env
+from ._servers import free_port
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -45,12 +45,6 @@ def lines(text: str) -> list[str]:
 
 def ids_of(text: str) -> list[str]:
     return [json.loads(line)["id"] for line in lines(text)]
-
-
-def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLADIA_")}
-    env["PYTHONUNBUFFERED"] = "0"
-    return env
 
 
 # -- list --------------------------------------------------------------------------------
@@ -186,12 +180,7 @@ def test_missing_key_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_connection_error_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    argv = ["--api-key", KEY, "--base-url", f"http://127.0.0.1:{port}", "--max-retries", "0"]
+    argv = ["--api-key", KEY, "--base-url", f"http://127.0.0.1:{free_port()}", "--max-retries", "0"]
     assert main([*argv, "get", "x"]) == 3
     err = capsys.readouterr().err
     assert len(lines(err)) == 1 and "Traceback" not in err
@@ -218,7 +207,8 @@ def test_upload_and_transcribe(tmp_path: Path, capsys: pytest.CaptureFixture[str
         wav.setsampwidth(1)
         wav.setframerate(8000)
         wav.writeframes(b"\x80" * 80_000)
-    with FakeThread(jobs=0, seed=2) as ft:
+    # a short lifecycle: several polls still happen (0.05 s apart) before the job is done
+    with FakeThread(jobs=0, seed=2, lifecycle=Lifecycle(queued=0.1, processing=0.15)) as ft:
         assert run(ft, "upload", str(audio)) == 0
         audio_url = capsys.readouterr().out.strip()
         assert audio_url.startswith("http")
@@ -273,7 +263,7 @@ def _child(*argv: str) -> subprocess.Popen[bytes]:
         [sys.executable, "-W", "default", "-m", "gladia_async", *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=child_env(),
+        env=cli_env(),
     )
 
 
@@ -312,6 +302,7 @@ def test_list_interrupted_prints_token_and_resumes(
         assert len(token) == 1, err
         assert "Traceback" not in err and KEY not in err
 
+        ft.call(lambda f: setattr(f, "latency_ms", 0.0))  # it only kept the child running
         assert run(ft, *argv, "--resume", token[0].split()[-1]) == 0
         second = ids_of(capsys.readouterr().out)
     assert first + second == expected

@@ -14,16 +14,21 @@ from hypothesis import strategies as st
 
 from gladia_async._config import RetryPolicy
 from gladia_async._errors import DecodeError, GladiaConfigError, NotFoundError
-from gladia_async._streams import Checkpoint
+from gladia_async._streams import (
+    MAX_METADATA_LENGTH,
+    MAX_PAGE_SIZE,
+    MAX_STATUSES,
+    Checkpoint,
+)
 from gladia_async._transport import Response
 from gladia_async.resources._listing import ListingMixin, build_checkpoint, utc_now_iso
 from gladia_async.types.lean import PreRecordedJobSummary
 from gladia_async.types.pre_recorded import PreRecordedJob
 
-from .conftest import FIXTURES
+from ._servers import fixture
 
-PAGE = (FIXTURES / "prerecorded_list_page.json").read_bytes()
-LAST = (FIXTURES / "prerecorded_list_last_page.json").read_bytes()
+PAGE = fixture("prerecorded_list_page.json")
+LAST = fixture("prerecorded_list_last_page.json")
 
 
 class StubTransport:
@@ -181,19 +186,33 @@ def test_a_listing_whose_checkpoint_could_not_resume_is_refused_before_io(
 
 @settings(max_examples=60, deadline=None)
 @given(
-    status=st.lists(st.text(min_size=1, max_size=70), max_size=18),
+    status=st.lists(
+        st.sampled_from(["done", "error", "queued"]) | st.text(min_size=1, max_size=70),
+        max_size=18,
+    ),
     metadata=st.dictionaries(st.text(max_size=40), st.text(max_size=300), max_size=6),
     page_size=st.integers(1, 200_000),
 )
 def test_every_checkpoint_built_round_trips(
     status: list[str], metadata: dict[str, str], page_size: int
 ) -> None:
+    """Filters within the documented limits build a checkpoint that round-trips; any beyond
+    them are refused with GladiaConfigError (never a token from_token would refuse)."""
+    distinct = list(dict.fromkeys(status))
+    within = (
+        page_size <= MAX_PAGE_SIZE
+        and len(distinct) <= MAX_STATUSES
+        and all(s.strip() and s.isascii() and s.isprintable() and len(s) <= 64 for s in distinct)
+        and len(msgspec.json.encode(metadata).decode()) <= MAX_METADATA_LENGTH
+    )
     try:
         cp = build_checkpoint(
             "/v2/live", status=status or None, custom_metadata=metadata, page_size=page_size
         )
     except GladiaConfigError:
+        assert not within, "filters within the limits were refused"
         return
+    assert within, "filters beyond the limits were accepted"
     assert Checkpoint.from_token(cp.token) == cp
 
 

@@ -18,16 +18,10 @@ from typing import Any
 import pytest
 
 from gladia_async import GladiaClient, GladiaError
-from gladia_async.testing import FakeGladia
 
-from ._reliability_helpers import (
-    ThreadedServer,
-    connections_to,
-    fast_retry_kwargs,
-    open_fds,
-    other_tasks,
-    settle,
-)
+from ._cli_helpers import FakeThread
+from ._reliability_helpers import connections_to, fast_retry_kwargs, open_fds, settle
+from ._servers import other_tasks
 
 KEY = "hygiene-test-key-0000"
 STREAMS = 1_000
@@ -44,8 +38,8 @@ def resource_warnings() -> Iterator[list[warnings.WarningMessage]]:
     assert not leaks, [str(w.message) for w in leaks]
 
 
-def _fake(**kw: Any) -> ThreadedServer:
-    return ThreadedServer(lambda: FakeGladia(api_key=KEY, seed=11, transcript_seconds=0, **kw))
+def _fake(**kw: Any) -> FakeThread:
+    return FakeThread(api_key=KEY, seed=11, transcript_seconds=0, **kw)
 
 
 async def _walk(stream: Any, stop_after: int) -> int:
@@ -130,7 +124,7 @@ async def test_stream_dropped_without_close_is_cancelled_on_collection(
 ) -> None:
     with _fake(jobs=200) as fake:
         fake.call(
-            lambda: fake.value.inject(
+            lambda f: f.inject(
                 "pre_recorded.list", "latency", delay=0.5, on=set(range(2, 50)), times=None
             )
         )
@@ -148,9 +142,9 @@ async def test_stream_dropped_without_close_is_cancelled_on_collection(
         assert await settle(lambda: connections_to(fake.port) == 0)
 
 
-async def _wait_for_requests(server: ThreadedServer, n: int) -> None:
+async def _wait_for_requests(server: FakeThread, n: int) -> None:
     for _ in range(2000):
-        if server.call(lambda: len(server.value.requests)) >= n:
+        if server.call(lambda f: len(f.requests)) >= n:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"the fake never saw {n} requests")
@@ -163,8 +157,8 @@ async def test_client_close_during_inflight_requests(
     import aiohttp
 
     with _fake(jobs=400) as fake:
-        fake.call(lambda: fake.value.inject("*", "latency", delay=0.5, times=None))
-        ids = fake.call(lambda: fake.value.store.ids())
+        fake.call(lambda f: f.inject("*", "latency", delay=0.5, times=None))
+        ids = fake.call(lambda f: f.store.ids())
         fds_before = open_fds()
         tasks_before = other_tasks()
         session = None if owned_session else aiohttp.ClientSession()

@@ -15,7 +15,6 @@ import json
 import random
 import re
 import signal
-import sys
 from typing import Any
 
 import pytest
@@ -23,7 +22,8 @@ import pytest
 from gladia_async import Checkpoint, GladiaClient, GladiaError
 from gladia_async.testing import FakeGladia
 
-from ._reliability_helpers import cli_env, fast_retry_kwargs, run_cli
+from ._cli_helpers import run_cli, start_cli
+from ._reliability_helpers import fast_retry_kwargs
 
 KEY = "resume-test-key-0000"
 
@@ -137,19 +137,6 @@ async def test_stream_killed_by_server_errors_resumes_from_exc_checkpoint() -> N
 # -- the CLI, interrupted and killed ----------------------------------------------------------
 
 
-async def _start_cli(*args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gladia_async",
-        *args,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=cli_env(),
-    )
-
-
 async def _read_lines(proc: asyncio.subprocess.Process, n: int) -> list[bytes]:
     assert proc.stdout is not None
     lines: list[bytes] = []
@@ -173,9 +160,10 @@ def _cli_list_args(url: str, *extra: str) -> list[str]:
 
 async def test_cli_interrupted_with_sigint_prints_a_token_that_resumes_exactly() -> None:
     async with FakeGladia(api_key=KEY, jobs=600, seed=6, transcript_seconds=0) as fake:
-        fake.inject("pre_recorded.list", "latency", delay=0.05, times=None)
+        # slow pages keep the listing running until SIGINT; the resumed run needs none
+        slow = fake.inject("pre_recorded.list", "latency", delay=0.05, times=None)
         expected = fake.store.ids()
-        proc = await _start_cli(*_cli_list_args(fake.url, "--page-size", "10"))
+        proc = await start_cli(*_cli_list_args(fake.url, "--page-size", "10"))
         first = await _read_lines(proc, 57)
         proc.send_signal(signal.SIGINT)
         rest, err = await proc.communicate()
@@ -185,6 +173,7 @@ async def test_cli_interrupted_with_sigint_prints_a_token_that_resumes_exactly()
         assert match, f"no resume token on stderr: {err.decode()!r}"
         got = _ids(first)
         assert 57 <= len(got) < len(expected)
+        fake.faults.remove(slow)
         code, out, err2 = await run_cli(*_cli_list_args(fake.url, "--resume", match.group(1)))
         assert code == 0, err2
         got += _ids([line.encode() + b"\n" for line in out.splitlines()])
@@ -199,7 +188,7 @@ async def test_cli_sigkilled_at_random_points_resumes_from_lines_received() -> N
     pin = "2100-01-01T00:00:00.000Z"
     filters = ["--before-date", pin, "--status", "done", "--status", "error"]
     async with FakeGladia(api_key=KEY, jobs=700, seed=8, transcript_seconds=0) as fake:
-        fake.inject("pre_recorded.list", "latency", delay=0.04, times=None)
+        slow = fake.inject("pre_recorded.list", "latency", delay=0.04, times=None)
         fake.inject("pre_recorded.list", "status", status=503, probability=0.1, times=None)
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
             expected = [
@@ -215,7 +204,7 @@ async def test_cli_sigkilled_at_random_points_resumes_from_lines_received() -> N
             extra = [*filters, "--page-size", str(rng.choice([10, 25])), "--max-retries", "8"]
             if token is not None:
                 extra = ["--resume", token, "--max-retries", "8"]
-            proc = await _start_cli(*_cli_list_args(fake.url, *extra))
+            proc = await start_cli(*_cli_list_args(fake.url, *extra))
             want = rng.randint(1, 120)
             lines = await _read_lines(proc, want)
             proc.kill()  # SIGKILL: no handler, no flush, no token
@@ -233,6 +222,7 @@ async def test_cli_sigkilled_at_random_points_resumes_from_lines_received() -> N
             )
             token = checkpoint.token
         assert token is not None
+        fake.faults.remove(slow)  # slow pages only keep the killed runs from finishing first
         code, out, err = await run_cli(
             *_cli_list_args(fake.url, "--resume", token, "--max-retries", "8")
         )

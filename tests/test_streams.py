@@ -30,6 +30,8 @@ from gladia_async._streams import (
 )
 from gladia_async.types.common import Page
 
+from ._servers import other_tasks
+
 
 class Item(msgspec.Struct, frozen=True):
     id: str
@@ -94,10 +96,6 @@ async def until(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0)
     raise AssertionError("condition never held")
-
-
-def other_tasks() -> set[asyncio.Task[object]]:
-    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}
 
 
 async def collect(stream: ListStream[Item]) -> list[str]:

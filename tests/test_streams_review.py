@@ -9,7 +9,8 @@ import pytest
 
 from gladia_async._streams import GetManyStream, ListStream
 
-from .test_streams import FakeList, other_tasks, start
+from ._servers import other_tasks
+from .test_streams import FakeList, start
 
 
 async def test_unexpected_fetch_error_never_looks_like_the_end() -> None:

@@ -42,7 +42,8 @@ from gladia_async.webhooks import (
     verify_webhook,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+from ._servers import FIXTURES
+
 WS_FILES = sorted(p for p in FIXTURES.glob("ws_*.json") if not p.name.startswith("ws_client"))
 CALLBACK_FILES = sorted([*FIXTURES.glob("callback_*.json"), *FIXTURES.glob("live_callback_*.json")])
 WEBHOOK_FILES = sorted(FIXTURES.glob("webhook_*.json"))
