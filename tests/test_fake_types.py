@@ -74,7 +74,7 @@ async def test_served_shapes_decode() -> None:
                 "post_processing": {"summarization": True, "chapterization": True},
             }
             async with s.post(fake.url + "/v2/live", json=body, headers=KEY) as r:
-                session = strict(await r.read(), T.CreatedLiveSession)
+                session = strict(await r.read(), T.LiveSession)
             seen: set[str] = set()
             async with s.ws_connect(session.url) as ws:
                 for _ in range(5):

@@ -78,7 +78,6 @@ from .common import (
 from .errors import ErrorResponse
 from .lean import JobSummary, LiveJobSummary, PreRecordedJobSummary
 from .live import (
-    CreatedLiveSession,
     LiveCallbackConfig,
     LiveJob,
     LiveRequest,
@@ -183,7 +182,6 @@ __all__ = [
     "CallbackError",
     "ChapterizationBlock",
     "CreatedJob",
-    "CreatedLiveSession",
     "CustomSpellingConfig",
     "CustomVocabularyConfig",
     "DiarizationBlock",

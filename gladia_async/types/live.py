@@ -21,7 +21,6 @@ from .pre_recorded import (
 )
 
 __all__ = [
-    "CreatedLiveSession",
     "LiveCallbackConfig",
     "LiveJob",
     "LiveRequest",
@@ -122,10 +121,6 @@ class LiveSession(msgspec.Struct, kw_only=True, gc=False):
     id: str
     created_at: str | None = None  # ISO 8601; optional so a created session is never lost
     url: str
-
-
-#: Alias of ``LiveSession`` named like ``CreatedJob``.
-CreatedLiveSession = LiveSession
 
 
 class LiveResult(TranscriptionResult, kw_only=True, omit_defaults=True, gc=False):
