@@ -42,6 +42,7 @@ from ._errors import (
     APITimeoutError,
     DecodeError,
     GladiaClientClosed,
+    GladiaConfigError,
     GladiaError,
     RateLimitError,
     UnsafeURLError,
@@ -723,6 +724,8 @@ class Transport:
         self, method: str, path_or_url: str, *, chunk_size: int = _CHUNK, **kw: Any
     ) -> ByteStream:
         """A lazily opened async iterator over a response body (see ByteStream)."""
+        if chunk_size <= 0:
+            raise GladiaConfigError("chunk_size must be positive")
         return ByteStream(self, method, path_or_url, chunk_size, **kw)
 
 

@@ -21,7 +21,7 @@ from gladia_async._streams import (
     Checkpoint,
 )
 from gladia_async._transport import Response
-from gladia_async.resources._listing import ListingMixin, build_checkpoint, utc_now_iso
+from gladia_async.resources._listing import JobCollection, build_checkpoint, utc_now_iso
 from gladia_async.types.lean import PreRecordedJobSummary
 from gladia_async.types.pre_recorded import PreRecordedJob
 
@@ -47,7 +47,7 @@ class StubTransport:
         return Response(200, {}, body, "http://127.0.0.1/v2/pre-recorded")
 
 
-class Resource(ListingMixin[PreRecordedJob, PreRecordedJobSummary]):
+class Resource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
     _path: ClassVar[str] = "/v2/pre-recorded"
     _item_type: ClassVar[type[Any]] = PreRecordedJob
     _lean_type: ClassVar[type[Any]] = PreRecordedJobSummary

@@ -1,4 +1,5 @@
-"""ListingMixin: ``list``, ``list_page`` and ``get_many`` for ``/v2/pre-recorded`` and ``/v2/live``.
+"""JobCollection: the calls ``/v2/pre-recorded`` and ``/v2/live`` share (``get``, ``delete``,
+``download_file``, ``stream_file``, ``list``, ``list_page`` and ``get_many``).
 
 Turns keyword filters into a Checkpoint (the wire form of every filter, validated before any
 I/O), builds the page-fetch function the stream calls, and picks full or lean item types.
@@ -24,16 +25,17 @@ from .._streams import (
 )
 from ..types.common import BaseJob, Page
 from ..types.lean import JobSummary
+from . import JobRef, job_path
 
 if TYPE_CHECKING:
-    from .._transport import Transport
+    from .._transport import ByteStream, Transport
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "DEFAULT_GET_MANY_CONCURRENCY",
     "DEFAULT_PAGE_SIZE",
     "DateLike",
-    "ListingMixin",
+    "JobCollection",
     "StatusFilter",
     "build_checkpoint",
 ]
@@ -212,11 +214,11 @@ def _deferred_page_fetcher(
     return fetch
 
 
-class ListingMixin(Generic[JobT, SummaryT]):
-    """``list`` / ``list_page`` / ``get_many`` over a job collection.
+class JobCollection(Generic[JobT, SummaryT]):
+    """The per-job calls and the listing of one job collection.
 
     Subclasses set ``_path`` ("/v2/pre-recorded" or "/v2/live"), ``_item_type`` (the job Struct)
-    and ``_lean_type`` (its summary), and provide ``self._transport`` and ``get(job_id)``.
+    and ``_lean_type`` (its summary), and provide ``self._transport``.
     """
 
     _path: ClassVar[str]
@@ -224,9 +226,32 @@ class ListingMixin(Generic[JobT, SummaryT]):
     _lean_type: ClassVar[type[Any]]
     _transport: Transport
 
-    if TYPE_CHECKING:
+    async def get(self, job_id: JobRef) -> JobT:
+        """The job with this id (or the id of a CreatedJob, LiveSession or job)."""
+        resp = await self._transport.request("GET", job_path(self._path, job_id))
+        result: JobT = decode(resp.body, self._item_type, url=resp.url)
+        return result
 
-        async def get(self, job_id: str, /) -> JobT: ...
+    async def delete(self, job_id: JobRef) -> None:
+        """Delete a finished job (the API answers 403 while it is queued or processing)."""
+        await self._transport.request("DELETE", job_path(self._path, job_id))
+
+    async def download_file(self, job_id: JobRef) -> bytes:
+        """The job's audio (a live session's recording) as bytes, bounded by max_response_size."""
+        resp = await self._transport.request(
+            "GET", job_path(self._path, job_id, "/file"), timeout=self._transport.file_timeout
+        )
+        return resp.body
+
+    def stream_file(self, job_id: JobRef, *, chunk_size: int = 256 * 1024) -> ByteStream:
+        """The job's audio as an async iterator of byte chunks, for large files.
+
+        Use ``async with gladia.pre_recorded.stream_file(id) as chunks:`` to release the
+        connection even when leaving the loop early (it is released when exhausted).
+        """
+        return self._transport.byte_stream(
+            "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
+        )
 
     @overload
     def list(

@@ -1,48 +1,32 @@
 """`gladia.live`: create, get, delete and download live sessions, and `connect()` to stream audio.
 
-Listing (`list`, `list_page`, `get_many`) comes from ListingMixin over `GET /v2/live`.
+`get`, `delete`, `download_file`, `stream_file` and the listing come from JobCollection.
 The WebSocket side lives in live_session.py.
 """
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, ClassVar
 
 import msgspec
 
 from .._decode import decode
 from .._errors import GladiaConfigError
-from .._transport import ByteStream, Transport
+from .._transport import Transport
 from ..types.lean import LiveJobSummary
 from ..types.live import LiveJob, LiveRequest, LiveSession, MessagesConfig
-from . import job_path
-from ._listing import ListingMixin
+from . import build_body
+from ._listing import JobCollection
 from .live_session import AudioFormat, LiveConnection
 
 __all__ = ["LiveResource", "build_live_request"]
 
-_OPTION_NAMES = frozenset(LiveRequest.__struct_fields__)
 _FORMAT_NAMES = frozenset({"encoding", "bit_depth", "sample_rate", "channels"})
 
 
 def build_live_request(request: LiveRequest | None, options: dict[str, Any]) -> LiveRequest:
     """A LiveRequest from a ready request or keyword options, validated before any I/O."""
-    if request is not None:
-        if options:
-            raise GladiaConfigError("pass a LiveRequest or keyword options, not both")
-        if not isinstance(request, LiveRequest):
-            raise GladiaConfigError(f"expected a LiveRequest, not {type(request).__name__}")
-        return _check_callback(request)
-    for name in options:
-        if name not in _OPTION_NAMES:
-            hint = difflib.get_close_matches(name, _OPTION_NAMES, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            raise GladiaConfigError(f"unknown live option {name!r}{suggestion}")
-    try:
-        return _check_callback(msgspec.convert(options, LiveRequest))
-    except msgspec.ValidationError as exc:
-        raise GladiaConfigError(f"invalid live option: {exc}") from exc
+    return _check_callback(build_body(LiveRequest, request, options, "live"))
 
 
 def _check_callback(request: LiveRequest) -> LiveRequest:
@@ -69,7 +53,7 @@ def _region_params(region: str | None) -> list[tuple[str, str]] | None:
     return [("region", region)]
 
 
-class LiveResource(ListingMixin[LiveJob, LiveJobSummary]):
+class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
     """Live sessions (`/v2/live`): REST calls, and `connect()` for the WebSocket."""
 
     _path: ClassVar[str] = "/v2/live"
@@ -94,30 +78,6 @@ class LiveResource(ListingMixin[LiveJob, LiveJobSummary]):
             "POST", self._path, params=_region_params(region), json=body, idempotent=False
         )
         return decode(resp.body, LiveSession, url=resp.url)
-
-    async def get(self, job_id: str | LiveSession | LiveJob) -> LiveJob:
-        """The live job with this id (its `result` once post-processing is done)."""
-        resp = await self._transport.request("GET", job_path(self._path, job_id))
-        return decode(resp.body, LiveJob, url=resp.url)
-
-    async def delete(self, job_id: str | LiveSession | LiveJob) -> None:
-        """Delete a finished live job (403 until it is done or failed)."""
-        await self._transport.request("DELETE", job_path(self._path, job_id))
-
-    async def download_file(self, job_id: str | LiveSession | LiveJob) -> bytes:
-        """The session's recording (WAV) as bytes (bounded by max_response_size)."""
-        resp = await self._transport.request(
-            "GET", job_path(self._path, job_id, "/file"), timeout=self._transport.file_timeout
-        )
-        return resp.body
-
-    def stream_file(
-        self, job_id: str | LiveSession | LiveJob, *, chunk_size: int = 256 * 1024
-    ) -> ByteStream:
-        """The session's recording as an async iterator of byte chunks (`async with` it)."""
-        return self._transport.byte_stream(
-            "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
-        )
 
     def connect(
         self,

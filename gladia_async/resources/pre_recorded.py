@@ -1,24 +1,21 @@
 """`gladia.pre_recorded`: create, get, delete, wait for and transcribe pre-recorded jobs.
 
-Listing (`list`, `list_page`, `get_many`) comes from ListingMixin; this module adds the per-job
+Listing (`list`, `list_page`, `get_many`) comes from JobCollection; this module adds the per-job
 calls. Option names and types are checked before any I/O: a typo raises GladiaConfigError.
 """
 
 from __future__ import annotations
 
 import asyncio
-import difflib
 from typing import Any, ClassVar
-
-import msgspec
 
 from .._decode import decode
 from .._errors import GladiaConfigError, JobFailedError, WaitTimeoutError
-from .._transport import ByteStream, Transport
+from .._transport import Transport
 from ..types.lean import PreRecordedJobSummary
 from ..types.pre_recorded import CreatedJob, PreRecordedJob, PreRecordedRequest
-from . import job_path
-from ._listing import ListingMixin
+from . import JobRef, build_body, job_path
+from ._listing import JobCollection
 from .upload import UploadResource, UploadSource, is_url
 
 __all__ = ["DEFAULT_MAX_POLL_INTERVAL", "DEFAULT_POLL_INTERVAL", "PreRecordedResource"]
@@ -27,36 +24,22 @@ DEFAULT_POLL_INTERVAL = 2.0
 """Seconds between the first polls of `wait()`; the interval grows 1.5x per poll ..."""
 DEFAULT_MAX_POLL_INTERVAL = 30.0
 """... up to this many seconds."""
-_OPTION_NAMES = frozenset(PreRecordedRequest.__struct_fields__)
 
 
 def build_request(
     request: PreRecordedRequest | None, options: dict[str, Any]
 ) -> PreRecordedRequest:
     """A PreRecordedRequest from a ready request or keyword options, validated before any I/O."""
-    if request is not None:
-        if options:
-            raise GladiaConfigError("pass a PreRecordedRequest or keyword options, not both")
-        if not isinstance(request, PreRecordedRequest):
-            raise GladiaConfigError(
-                f"create() takes a PreRecordedRequest, not {type(request).__name__}"
-            )
-        return request
-    for name in options:
-        if name not in _OPTION_NAMES:
-            hint = difflib.get_close_matches(name, _OPTION_NAMES, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            raise GladiaConfigError(f"unknown pre-recorded option {name!r}{suggestion}")
-    if not options.get("audio_url"):
+    if request is None and not options.get("audio_url"):
         raise GladiaConfigError("audio_url is required (upload a file first, or use transcribe())")
-    try:
-        return msgspec.convert(options, PreRecordedRequest)
-    except msgspec.ValidationError as exc:
-        raise GladiaConfigError(f"invalid pre-recorded option: {exc}") from exc
+    return build_body(PreRecordedRequest, request, options, "pre-recorded")
 
 
-class PreRecordedResource(ListingMixin[PreRecordedJob, PreRecordedJobSummary]):
-    """Pre-recorded transcription jobs (`/v2/pre-recorded`); `list`/`list_page`/`get_many` too."""
+class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
+    """Pre-recorded transcription jobs (`/v2/pre-recorded`): create, wait, transcribe.
+
+    `get`, `delete`, `download_file`, `stream_file` and the listing come from JobCollection.
+    """
 
     _path: ClassVar[str] = "/v2/pre-recorded"
     _item_type: ClassVar[type[PreRecordedJob]] = PreRecordedJob
@@ -78,18 +61,9 @@ class PreRecordedResource(ListingMixin[PreRecordedJob, PreRecordedJobSummary]):
         resp = await self._transport.request("POST", self._path, json=body, idempotent=False)
         return decode(resp.body, CreatedJob, url=resp.url)
 
-    async def get(self, job_id: str | CreatedJob | PreRecordedJob) -> PreRecordedJob:
-        """The job with this id (or the id of a CreatedJob/PreRecordedJob)."""
-        resp = await self._transport.request("GET", job_path(self._path, job_id))
-        return decode(resp.body, PreRecordedJob, url=resp.url)
-
-    async def delete(self, job_id: str | CreatedJob | PreRecordedJob) -> None:
-        """Delete a finished job (the API answers 403 while it is queued or processing)."""
-        await self._transport.request("DELETE", job_path(self._path, job_id))
-
     async def wait(
         self,
-        job_id: str | CreatedJob | PreRecordedJob,
+        job_id: JobRef,
         *,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
@@ -156,25 +130,4 @@ class PreRecordedResource(ListingMixin[PreRecordedJob, PreRecordedJobSummary]):
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
             timeout=timeout,
-        )
-
-    async def download_file(self, job_id: str | CreatedJob | PreRecordedJob) -> bytes:
-        """The job's audio file as bytes (bounded by max_response_size; see stream_file)."""
-        resp = await self._transport.request(
-            "GET", job_path(self._path, job_id, "/file"), timeout=self._transport.file_timeout
-        )
-        return resp.body
-
-    def stream_file(
-        self, job_id: str | CreatedJob | PreRecordedJob, *, chunk_size: int = 256 * 1024
-    ) -> ByteStream:
-        """The job's audio file as an async iterator of byte chunks, for large files.
-
-        Use `async with gladia.pre_recorded.stream_file(id) as chunks:` to release the connection
-        even when leaving the loop early (it is released automatically when exhausted).
-        """
-        if chunk_size <= 0:
-            raise GladiaConfigError("chunk_size must be positive")
-        return self._transport.byte_stream(
-            "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
         )
