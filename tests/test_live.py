@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from gladia_async import GladiaClient, GladiaConfigError, UnsafeURLError
+from gladia_async import APIConnectionError, GladiaClient, GladiaConfigError, UnsafeURLError
 from gladia_async.resources.live_session import (
     AudioFormat,
     LiveConnection,
@@ -174,3 +174,27 @@ async def test_bad_connection_limits_fail_before_io(
     with pytest.raises(GladiaConfigError):
         gladia.live.connect(**kwargs)  # type: ignore[arg-type]
     assert server.create_bodies == []
+
+
+async def test_a_stalled_handshake_is_bounded_by_the_clients_connect_timeout() -> None:
+    """A server that accepts TCP but never answers the upgrade: retried, then a typed error."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    session = LiveSession(id=SESSION_ID, url=f"ws://127.0.0.1:{port}/v2/live?token=t")
+    try:
+        async with GladiaClient("k", base_url="http://127.0.0.1:1", connect_timeout=0.2) as gladia:
+            with pytest.raises(APIConnectionError, match="after 2 attempts"):
+                async with asyncio.timeout(10):  # guard: without the bound this would hang
+                    async with gladia.live.connect(session=session, max_reconnects=1):
+                        pass
+        assert len(accepted) == 2
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()

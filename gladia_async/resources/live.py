@@ -112,6 +112,7 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
             "max_reconnects": max_reconnects,
             "heartbeat": heartbeat,
             "resend": resend,
+            "connect_timeout": self._transport.connect_timeout,  # the client's, for the handshake
         }
         if session is not None:
             if request is not None or region is not None or set(options) - _FORMAT_NAMES:

@@ -170,7 +170,7 @@ class LiveConnection:
         reconnect_delay: float = 0.25,
         max_reconnect_delay: float = 4.0,
         heartbeat: float | None = 30.0,
-        connect_timeout: float = 10.0,
+        connect_timeout: float | None = 10.0,
     ) -> None:
         if (create is None) == (session is None):
             raise TypeError("give exactly one of create or session")
@@ -508,13 +508,14 @@ class LiveConnection:
         attempt = 0
         while True:
             try:
-                return await self._http_session().ws_connect(
-                    self._session.url,
-                    heartbeat=self._heartbeat,
-                    timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=10.0),
-                    max_msg_size=64 * 1024 * 1024,
-                    autoping=True,
-                )
+                async with asyncio.timeout(self._connect_timeout):  # a stalled handshake retries
+                    return await self._http_session().ws_connect(
+                        self._session.url,
+                        heartbeat=self._heartbeat,
+                        timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=10.0),
+                        max_msg_size=64 * 1024 * 1024,
+                        autoping=True,
+                    )
             except aiohttp.WSServerHandshakeError as exc:
                 if exc.status in _FINAL_HANDSHAKE_STATUSES:
                     raise LiveSessionError(

@@ -91,7 +91,6 @@ class FaultSet:
     def __init__(self, seed: int = 0) -> None:
         self._faults: list[Fault] = []
         self._rng = random.Random(f"faults-{seed}")
-        self.injected = 0
 
     def __iter__(self) -> Iterator[Fault]:
         return iter(list(self._faults))
@@ -125,7 +124,6 @@ class FaultSet:
             if f.probability < 1.0 and self._rng.random() >= f.probability:
                 continue
             f.fired += 1
-            self.injected += 1
             out.append(f)
         return out
 
