@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gladia_async import DecodeError
 from gladia_async import types as gt
-from gladia_async._decode import decoder_for
+from gladia_async._decode import decode, decoder_for
 from gladia_async.types import (
     AudioToLlmConfig,
     CallbackConfig,
@@ -417,17 +418,17 @@ def test_page_envelope() -> None:
     assert b'"next":"n"' in msgspec.json.encode(decoded)
 
 
-# msgspec 0.22 raises UnicodeDecodeError (a ValueError, not a msgspec.DecodeError) for invalid
-# UTF-8 inside a JSON string value; gladia_async._decode.decode must translate it too.
+# msgspec up to 0.22 raises UnicodeDecodeError (a ValueError, not a msgspec.DecodeError) for invalid
+# UTF-8 inside a JSON string value; 0.23 raises msgspec.DecodeError. The library maps both.
 DECODE_FAILURES = (msgspec.DecodeError, UnicodeDecodeError)
 
 
-def test_invalid_utf8_in_a_string_is_a_unicode_error() -> None:
-    """Pins the msgspec quirk above, so that a msgspec upgrade that changes it is noticed."""
-    with pytest.raises(UnicodeDecodeError):
-        decoder_for(CreatedJob).decode(b'{"id": "\x80"}')
+def test_invalid_utf8_in_a_string_is_a_library_decode_error() -> None:
+    """Whatever msgspec raises for invalid UTF-8 (it changed in 0.23), callers see DecodeError."""
+    with pytest.raises(DecodeError, match="not valid JSON"):
+        decode(b'{"id": "\x80"}', CreatedJob, url="http://127.0.0.1/x")
     # An invalid key is just an unknown field.
-    assert decoder_for(CreatedJob).decode(b'{"id": "a", "\x80": 1}') == CreatedJob(id="a")
+    assert decode(b'{"id": "a", "\x80": 1}', CreatedJob) == CreatedJob(id="a")
 
 
 @settings(max_examples=150, deadline=None)
