@@ -60,6 +60,13 @@ def _check_base_url(base_url: str | None) -> str:
         raise GladiaConfigError("base_url must not contain credentials")
     if parts.query or parts.fragment:
         raise GladiaConfigError(f"base_url must not have a query or fragment: {url!r}")
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/v2"):
+        # Paths already start with /v2: this base URL would send /v2/v2/pre-recorded.
+        hint = url[: len(url) - len(parts.path)] + path[:-3]
+        raise GladiaConfigError(
+            f"base_url must not end in /v2 (the client adds it to every path): use {hint!r}"
+        )
     if scheme == "http" and not is_loopback_host(host):
         raise GladiaConfigError(
             f"refusing plain http:// to {host}: the API key would cross the network in clear "

@@ -23,7 +23,7 @@ from .._streams import (
     capture_errors,
     check_int,
 )
-from ..types.common import BaseJob, Page
+from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
 from . import JobRef, job_path
 
@@ -94,7 +94,8 @@ def _day(value: DateLike) -> str:
 
 
 def _statuses(status: StatusFilter) -> tuple[str, ...]:
-    """One status or several, deduplicated in order; unknown values pass (open enum)."""
+    """One status or several, deduplicated in order. A value outside JobStatus is refused
+    before any I/O (a typo would list nothing), unless wrapped in UnknownStatus."""
     values = (status,) if isinstance(status, str) else tuple(status)
     if not values:
         raise GladiaConfigError("status filter is empty; pass None for no status filter")
@@ -102,6 +103,14 @@ def _statuses(status: StatusFilter) -> tuple[str, ...]:
     for value in values:
         if not isinstance(value, str) or not value.strip():
             raise GladiaConfigError(f"invalid status filter value: {value!r}")
+        if value not in KNOWN_STATUSES and not isinstance(value, UnknownStatus):
+            guess = suggest_status(value)
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise GladiaConfigError(
+                f"unknown job status {value!r}{hint}; known: {', '.join(KNOWN_STATUSES)}. "
+                f"For a status the API added later, pass UnknownStatus({value!r})"
+            )
+        value = str(value)
         if value not in out:
             out.append(value)
     return tuple(out)
