@@ -33,12 +33,18 @@ LAST = fixture("prerecorded_list_last_page.json")
 
 class StubTransport:
     retry_policy = RetryPolicy()
+    hooks = ()
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, list[tuple[str, str]]]] = []
 
     async def request(
-        self, method: str, path: str, *, params: Sequence[tuple[str, str]] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        **extra: object,
     ) -> Response:
         params = list(params or [])
         self.calls.append((method, path, params))

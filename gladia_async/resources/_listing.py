@@ -8,6 +8,7 @@ I/O), builds the page-fetch function the stream calls, and picks full or lean it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
@@ -15,6 +16,7 @@ import msgspec
 
 from .._decode import decode
 from .._errors import GladiaConfigError, GladiaError
+from .._hooks import PageEvent, emit, request_id_of
 from .._streams import (
     Checkpoint,
     GetManyStream,
@@ -23,12 +25,13 @@ from .._streams import (
     capture_errors,
     check_int,
 )
+from .._transport import Response, check_headers, merge_query
 from ..types.common import BaseJob, Page
 from ..types.lean import JobSummary
 from . import JobRef, job_path
 
 if TYPE_CHECKING:
-    from .._transport import ByteStream, Transport
+    from .._transport import ByteStream, Headers, Query, Transport
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -117,6 +120,11 @@ def _metadata(value: Mapping[str, Any]) -> str:
         raise GladiaConfigError(f"custom_metadata is not JSON-serialisable: {exc}") from None
 
 
+def _page_params(cp: Checkpoint) -> list[tuple[str, str]]:
+    """The query names a page request sets itself (for the ``extra_query`` check)."""
+    return [("offset", ""), ("limit", ""), *cp.params()]
+
+
 def utc_now_iso() -> str:
     """The current instant as the API writes it: ``2026-06-12T21:00:09.947Z``."""
     return _instant(dt.datetime.now(dt.UTC), "now")
@@ -170,43 +178,62 @@ def _resume_point(
 # -- the mixin ----------------------------------------------------------------------------------
 
 
+def _decoded(
+    transport: Transport, resp: Response, page_type: Any, path: str, offset: int
+) -> Page[Any]:
+    """A page body decoded, its offset set, reported to the ``on_page`` hooks."""
+    page: Page[Any] = decode(resp.body, page_type, url=resp.url)
+    page.offset = offset
+    if transport.hooks:
+        event = PageEvent(
+            path, offset, len(page.items), len(resp.body), request_id_of(resp.headers)
+        )
+        emit(transport.hooks, "on_page", event)
+    return page
+
+
 def _page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats | None = None
-) -> Callable[[int, int], Awaitable[Page[ItemT]]]:
-    """fetch(offset, limit) -> Page for a stream, adding body sizes to ``stats.bytes``.
+    transport: Transport,
+    cp: Checkpoint,
+    extra_headers: Headers | None = None,
+    extra_query: Query | None = None,
+) -> Callable[[int, int], Awaitable[Response]]:
+    """fetch(offset, limit) -> the raw page Response, for ``list_page`` (decoded by the caller)."""
+    path, filters = cp.path, cp.params()
 
-    It holds the transport and the stats, never the stream (tasks must not keep it alive).
-    """
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
-
-    async def fetch(offset: int, limit: int) -> Page[ItemT]:
+    async def fetch(offset: int, limit: int) -> Response:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
-        resp = await transport.request("GET", path, params=params)
-        if stats is not None:
-            stats.bytes += len(resp.body)
-        page: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
-        page.offset = offset
-        return page
+        return await transport.request(
+            "GET", path, params=params, extra_headers=extra_headers, extra_query=extra_query
+        )
 
     return fetch
 
 
 def _deferred_page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[ItemT],
+    stats: StreamStats,
+    extra_headers: Headers | None = None,
+    extra_query: Query | None = None,
 ) -> Callable[[int, int], Awaitable[Callable[[], Page[ItemT]]]]:
     """fetch(offset, limit) for a ListStream: the body now, its decoding when the stream
     reaches the page. Decoding in page order, after the next requests went out, keeps the
-    window's requests in flight instead of queueing them behind pages not yet needed."""
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+    window's requests in flight instead of queueing them behind pages not yet needed.
+    Adds body sizes and retries to ``stats``; ``stats.last_headers`` follows the pages reached.
+    It holds the transport and the stats, never the stream (tasks must not keep it alive)."""
+    path, page_type = cp.path, Page[item_type]  # type: ignore[valid-type]
+    fetch_raw = _page_fetcher(transport, cp, extra_headers, extra_query)
 
     async def fetch(offset: int, limit: int) -> Callable[[], Page[ItemT]]:
-        params = [("offset", str(offset)), ("limit", str(limit)), *filters]
-        resp = await transport.request("GET", path, params=params)
+        resp = await fetch_raw(offset, limit)
         stats.bytes += len(resp.body)
+        stats.retries += resp.retries
 
         def page() -> Page[ItemT]:
-            decoded: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
-            decoded.offset = offset
+            decoded: Page[ItemT] = _decoded(transport, resp, page_type, path, offset)
+            stats.last_headers = resp.headers
             return decoded
 
         return page
@@ -226,31 +253,76 @@ class JobCollection(Generic[JobT, SummaryT]):
     _lean_type: ClassVar[type[Any]]
     _transport: Transport
 
-    async def get(self, job_id: JobRef) -> JobT:
+    async def get(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> JobT:
         """The job with this id (or the id of a CreatedJob, LiveSession or job)."""
-        resp = await self._transport.request("GET", job_path(self._path, job_id))
+        resp = await self._transport.request(
+            "GET",
+            job_path(self._path, job_id),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
         result: JobT = decode(resp.body, self._item_type, url=resp.url)
         return result
 
-    async def delete(self, job_id: JobRef) -> None:
+    async def delete(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> None:
         """Delete a finished job (the API answers 403 while it is queued or processing)."""
-        await self._transport.request("DELETE", job_path(self._path, job_id))
+        await self._transport.request(
+            "DELETE",
+            job_path(self._path, job_id),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
 
-    async def download_file(self, job_id: JobRef) -> bytes:
+    async def download_file(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> bytes:
         """The job's audio (a live session's recording) as bytes, bounded by max_response_size."""
         resp = await self._transport.request(
-            "GET", job_path(self._path, job_id, "/file"), timeout=self._transport.file_timeout
+            "GET",
+            job_path(self._path, job_id, "/file"),
+            timeout=self._transport.file_timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         return resp.body
 
-    def stream_file(self, job_id: JobRef, *, chunk_size: int = 256 * 1024) -> ByteStream:
+    def stream_file(
+        self,
+        job_id: JobRef,
+        *,
+        chunk_size: int = 256 * 1024,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> ByteStream:
         """The job's audio as an async iterator of byte chunks, for large files.
 
         Use ``async with gladia.pre_recorded.stream_file(id) as chunks:`` to release the
         connection even when leaving the loop early (it is released when exhausted).
         """
+        check_headers(extra_headers)
+        merge_query(None, extra_query)
         return self._transport.byte_stream(
-            "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
+            "GET",
+            job_path(self._path, job_id, "/file"),
+            chunk_size=chunk_size,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
 
     @overload
@@ -268,6 +340,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> ListStream[JobT]: ...
 
     @overload
@@ -285,6 +359,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> ListStream[SummaryT]: ...
 
     def list(
@@ -301,6 +377,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = None,
         resume: Checkpoint | str | None = None,
         lean: bool = False,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> ListStream[JobT] | ListStream[SummaryT]:
         """Stream every job matching the filters, newest first, each exactly once.
 
@@ -311,7 +389,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         listing where it stopped, with its filters. Unless you pass ``before_date``, the listing
         is pinned to now: jobs created later are not part of it. ``lean=True`` yields
         PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
-        Invalid arguments raise GladiaConfigError here, before any I/O.
+        ``extra_headers``/``extra_query`` go with every page request. Invalid arguments raise
+        GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
             "status": status,
@@ -333,9 +412,13 @@ class JobCollection(Generic[JobT, SummaryT]):
                 offset=0 if start_offset is None else start_offset,
                 **filters,
             )
+        check_headers(extra_headers)
+        merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
         stats = StreamStats()
-        fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats)
+        fetch = _deferred_page_fetcher(
+            self._transport, cp, item_type, stats, extra_headers, extra_query
+        )
         return ListStream(
             fetch,
             cp,
@@ -357,6 +440,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> Page[JobT]: ...
 
     @overload
@@ -371,6 +456,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> Page[SummaryT]: ...
 
     async def list_page(
@@ -384,6 +471,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = None,
         custom_metadata: Mapping[str, Any] | None = None,
         lean: bool = False,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
         as the server sent it). No snapshot pin, no retries beyond the transport's."""
@@ -398,8 +487,9 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
-        page: Page[Any] = await _page_fetcher(self._transport, cp, item_type)(offset, limit)
-        return page
+        fetch = _page_fetcher(self._transport, cp, extra_headers, extra_query)
+        resp = await fetch(offset, limit)
+        return _decoded(self._transport, resp, Page[item_type], cp.path, offset)  # type: ignore[valid-type]
 
     @overload
     def get_many(
@@ -408,6 +498,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = ...,
         return_exceptions: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> GetManyStream[str, JobT]: ...
 
     @overload
@@ -417,6 +509,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = ...,
         return_exceptions: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> GetManyStream[str, JobT | GladiaError]: ...
 
     def get_many(
@@ -425,6 +519,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = DEFAULT_GET_MANY_CONCURRENCY,
         return_exceptions: bool = False,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> GetManyStream[str, JobT] | GetManyStream[str, JobT | GladiaError]:
         """Fetch many jobs, at most ``concurrency`` at once, yielding them in input order.
 
@@ -434,6 +530,11 @@ class JobCollection(Generic[JobT, SummaryT]):
         GladiaError (e.g. NotFoundError) in its place and the batch goes on.
         Use ``async with`` (or ``aclose()``) to stop early without leftovers.
         """
+        check_headers(extra_headers)
+        merge_query(None, extra_query)
+        get: Callable[[str], Awaitable[JobT]] = self.get
+        if extra_headers or extra_query:
+            get = functools.partial(self.get, extra_headers=extra_headers, extra_query=extra_query)
         if return_exceptions:
-            return GetManyStream(job_ids, capture_errors(self.get), concurrency=concurrency)
-        return GetManyStream(job_ids, self.get, concurrency=concurrency)
+            return GetManyStream(job_ids, capture_errors(get), concurrency=concurrency)
+        return GetManyStream(job_ids, get, concurrency=concurrency)
