@@ -5,7 +5,8 @@ retry and page; a hook that raises is logged and ignored, so metrics never break
 events never carry the API key (it travels in a header, and server-chosen URLs echoing it are
 refused before any request).
 
-`current_attempt()` is the attempt number of the request aiohttp is sending right now: aiohttp
+`current_attempt()` is the attempt number (1 for the first try) of the request aiohttp is sending
+right now: aiohttp
 `TraceConfig` callbacks (and OpenTelemetry's request hook, see `otel_request_hook`) run in the
 same task, so they can read it.
 """
@@ -37,7 +38,7 @@ _ATTEMPT: ContextVar[int | None] = ContextVar("gladia_attempt", default=None)
 
 
 def current_attempt() -> int | None:
-    """0 for a first attempt, n for the n-th retry, None outside a client request."""
+    """1 for a first attempt, n + 1 for the n-th retry, None outside a client request."""
     return _ATTEMPT.get()
 
 
@@ -52,7 +53,7 @@ def request_id_of(headers: Mapping[str, str]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class RequestEvent:
-    """An attempt is about to be sent. `attempt` is 0 for the first try, n for the n-th retry."""
+    """An attempt is about to be sent; `attempt` is 1 for the first try, n + 1 for retry n."""
 
     method: str
     url: str
@@ -79,7 +80,8 @@ class ResponseEvent:
 
 @dataclass(frozen=True, slots=True)
 class RetryEvent:
-    """Attempt `attempt` failed (`status`, or a connection `error`) and is retried in `delay` s."""
+    """Attempt number `attempt` failed (`status`, or a connection `error`); the next one is sent
+    after `delay` seconds."""
 
     method: str
     url: str
@@ -150,5 +152,5 @@ def otel_request_hook(span: _Span, params: object = None) -> None:
     if attempt is None:
         return
     span.set_attribute("gladia.attempt", attempt)
-    if attempt:
-        span.set_attribute("http.request.resend_count", attempt)
+    if attempt > 1:
+        span.set_attribute("http.request.resend_count", attempt - 1)
