@@ -20,6 +20,7 @@ import html
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +30,8 @@ from gladia_async import APIStatusError, GladiaClient, GladiaError
 __all__ = ["GLADIA", "create_app", "main"]
 
 GLADIA = web.AppKey("gladia", GladiaClient)
-REQUEST_ID = web.RequestKey("request_id", str)
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+"""The current request's id: the handler and anything it calls (logs included) can read it."""
 MAX_LIMIT = 100
 log = logging.getLogger("web_app")
 
@@ -49,10 +51,11 @@ def gladia_context(**client_options: Any) -> Callable[[web.Application], AsyncIt
 async def request_ids(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Take the caller's X-Request-ID (or make one), keep it on the request, echo it back."""
+    """Take the caller's X-Request-ID (or make one), set it for the handler, echo it back."""
     given = request.headers.get("X-Request-ID", "")
     rid = given if given.isascii() and given.isprintable() and 0 < len(given) <= 128 else ""
-    rid = request[REQUEST_ID] = rid or uuid.uuid4().hex
+    rid = rid or uuid.uuid4().hex
+    REQUEST_ID.set(rid)  # aiohttp runs each request in its own task: no reset needed
     try:
         response = await handler(request)
     except web.HTTPException as exc:  # error answers carry it too
@@ -76,7 +79,7 @@ async def jobs_page(request: web.Request) -> web.Response:
     """GET /jobs?offset=0&limit=20: one page of pre-recorded jobs as an HTML table."""
     offset = _int_arg(request, "offset", 0, 10**9)
     limit = max(1, _int_arg(request, "limit", 20, MAX_LIMIT))
-    rid = request[REQUEST_ID]
+    rid = REQUEST_ID.get()
     gladia = request.app[GLADIA].with_options(timeout=10, max_retries=1)
     try:
         raw = await gladia.with_raw_response.pre_recorded.list_page(
