@@ -119,7 +119,8 @@ def create_app(**client_options: Any) -> web.Application:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO)
-    web.run_app(create_app(), host="127.0.0.1", port=8080)
+    # A backlog above aiohttp's default 128, so a burst of new connections is not dropped.
+    web.run_app(create_app(), host="127.0.0.1", port=8080, backlog=1024)
 
 
 if __name__ == "__main__":

@@ -707,14 +707,15 @@ class Transport:
         if log.isEnabledFor(logging.INFO):
             path = self._path(url)
             cause = str(status) if status is not None else type(error).__name__
+            request_id = getattr(error, "request_id", None)
             log.info(
-                "retrying %s %s after %s in %.2fs (retry %d of %d)",
-                method, path, cause, delay, attempt + 1, policy.max_retries,
+                "retrying %s %s after %s in %.2fs (retry %d of %d, request id %s)",
+                method, path, cause, delay, attempt + 1, policy.max_retries, request_id,
                 extra={"gladia": {
                     "event": "retry", "method": method, "path": path, "status": status,
                     "error": None if status is not None else type(error).__name__,
                     "delay_ms": round(delay * 1000, 1), "attempt": attempt + 1,
-                    "request_id": getattr(error, "request_id", None),
+                    "request_id": request_id,
                 }},
             )  # fmt: skip
         if self.hooks:
