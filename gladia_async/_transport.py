@@ -371,12 +371,14 @@ def _origin(url: URL) -> tuple[str, str, int | None]:
 class StreamedResponse:
     """An open 2xx response whose body the caller reads in chunks; errors stay GladiaErrors."""
 
-    def __init__(self, resp: aiohttp.ClientResponse, method: str) -> None:
+    def __init__(self, resp: aiohttp.ClientResponse, method: str, retries: int = 0) -> None:
         self.raw = resp
         self.status = resp.status
         self.headers: Mapping[str, str] = resp.headers
         self.url = str(resp.url)
         self.content_length = resp.content_length
+        self.retries = retries
+        """Retries made before this response opened."""
         self._method = method
 
     async def iter_chunks(self, chunk_size: int = _CHUNK) -> AsyncGenerator[bytes, None]:
@@ -414,6 +416,8 @@ class ByteStream:
         self._cm: AbstractAsyncContextManager[StreamedResponse] | None = None
         self._iter: AsyncGenerator[bytes, None] | None = None
         self._done = False
+        self.response: StreamedResponse | None = None
+        """The open response (status, headers, retries) once the first chunk was asked for."""
 
     def __aiter__(self) -> ByteStream:
         return self
@@ -425,7 +429,7 @@ class ByteStream:
             it = self._iter
             if it is None:
                 self._cm = self._open()
-                resp = await self._cm.__aenter__()
+                resp = self.response = await self._cm.__aenter__()
                 it = self._iter = resp.iter_chunks(self._chunk_size)
             return await it.__anext__()
         except BaseException:
@@ -719,7 +723,8 @@ class Transport:
                 }},
             )  # fmt: skip
         if self.hooks:
-            emit(self.hooks, "on_retry", RetryEvent(method, url, attempt + 1, status, delay, error))
+            event = RetryEvent(method, self._redact(url), attempt + 1, status, delay, error)
+            emit(self.hooks, "on_retry", event)
         return delay
 
     def _path(self, url: str) -> str:
@@ -728,7 +733,7 @@ class Transport:
 
     def _started(self, method: str, url: str, attempt: int) -> None:
         if self.hooks:
-            emit(self.hooks, "on_request", RequestEvent(method, url, attempt + 1))
+            emit(self.hooks, "on_request", RequestEvent(method, self._redact(url), attempt + 1))
 
     def _ended(
         self,
@@ -761,8 +766,9 @@ class Transport:
                 }},
             )  # fmt: skip
         if hooks:
+            shown = self._redact(url)
             event = ResponseEvent(
-                method, url, attempt + 1, status, duration, size, request_id, error
+                method, shown, attempt + 1, status, duration, size, request_id, error
             )
             emit(hooks, "on_response", event)
 
@@ -929,7 +935,7 @@ class Transport:
                         retry_after = None
                     elif 200 <= resp.status < 300:
                         self._ended(method, url, attempt, begun, resp.status, resp.headers, None)
-                        yield StreamedResponse(resp, method)
+                        yield StreamedResponse(resp, method, attempt)
                         return
                     else:
                         status = resp.status

@@ -21,6 +21,7 @@ from gladia_async import (
     EventHooks,
     GladiaClient,
     GladiaConfigError,
+    NotFoundError,
     PageEvent,
     RequestEvent,
     ResponseEvent,
@@ -242,6 +243,21 @@ async def test_gladia_log_info_json(fake: FakeGladia, restore_logger: logging.Lo
     assert ok["event"] == "response" and ok["status"] == 200 and ok["attempt"] == 2
     assert isinstance(ok["ms"], float) and ok["request_id"].startswith("G-") and ok["bytes"] > 0
     assert KEY not in out.getvalue()
+
+
+async def test_the_key_is_redacted_even_in_a_path(
+    fake: FakeGladia, restore_logger: logging.Logger
+) -> None:
+    out = io.StringIO()
+    setup_logging({"GLADIA_LOG": "debug"}, out)
+    hooks = Recorder()
+    async with GladiaClient(api_key=KEY, base_url=fake.url, hooks=[hooks]) as gladia:
+        with pytest.raises(NotFoundError):
+            await gladia.pre_recorded.get(KEY)  # a caller mixing up the key and a job id
+    text = out.getvalue()
+    assert "-> 404" in text and "/v2/pre-recorded/..." + KEY[-4:] in text
+    assert KEY not in text and KEY not in repr(hooks.events)
+    assert hooks.events and all(KEY not in event.url for _, event in hooks.events)
 
 
 def test_gladia_log_unset_or_unknown_changes_nothing(restore_logger: logging.Logger) -> None:

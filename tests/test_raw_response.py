@@ -113,3 +113,15 @@ async def test_list_stream_stats_report_retries_and_last_headers(
     assert ("offset", "6") in last.query
     number = fake.requests.index(last) + 1  # the fake names its n-th answer G-<n in hex>
     assert headers["X-Aipi-Call-Id"] == f"G-{number:08x}"  # the last page's headers
+
+
+async def test_stream_file_exposes_its_response(fake: FakeGladia, gladia: GladiaClient) -> None:
+    job_id = fake.store.add_job(status="done").id
+    fake.inject("pre_recorded.file", "status", status=502, times=1)
+    async with gladia.pre_recorded.stream_file(job_id) as chunks:
+        assert chunks.response is None  # nothing sent yet
+        data = b"".join([chunk async for chunk in chunks])
+    response = chunks.response
+    assert response is not None and response.status == 200 and response.retries == 1
+    assert response.headers["X-Aipi-Call-Id"].startswith("G-")
+    assert response.content_length == len(data)

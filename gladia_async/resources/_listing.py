@@ -314,6 +314,7 @@ class JobCollection(Generic[JobT, SummaryT]):
 
         Use ``async with gladia.pre_recorded.stream_file(id) as chunks:`` to release the
         connection even when leaving the loop early (it is released when exhausted).
+        ``chunks.response`` (status, headers, retries) is set once the first chunk is asked for.
         """
         check_headers(extra_headers)
         merge_query(None, extra_query)
