@@ -511,6 +511,8 @@ class Transport:
         """Event hooks called for every attempt, retry and page (see `_hooks.EventHooks`)."""
         self._closed = False
         self._derived = False
+        self._parent: Transport | None = None
+        self._query: list[tuple[str, str]] = []
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
         """Backoff sleep; tests replace it to make retries instant."""
         self.rand: Callable[[], float] = random.random
@@ -530,13 +532,28 @@ class Transport:
         child._derived = True
         return child
 
+    def scoped(self, extra_headers: Headers | None, extra_query: Query | None) -> Transport:
+        """This transport, or (given any) a view adding the caller's headers and query
+        parameters to every request it sends: what a stream's page requests use. The view is
+        closed whenever this transport is."""
+        if not extra_headers and not extra_query:
+            return self
+        view = copy.copy(self)
+        view._headers = {**self._headers, **check_headers(extra_headers)}
+        view._query = merge_query(self._query, extra_query) or []
+        view._parent = self
+        view._derived = True
+        return view
+
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key={redact(self._api_key)!r})"
 
     @property
     def closed(self) -> bool:
-        """True once this transport, or the one it was derived from, was closed."""
-        return self._closed or self._shared.closed
+        """True once this transport, the one it was derived from, or the one it is a view of
+        (`scoped`), was closed."""
+        parent = self._parent
+        return self._closed or self._shared.closed or (parent is not None and parent.closed)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -800,6 +817,8 @@ class Transport:
         method = method.upper()
         url = self.url_for(path_or_url)
         added = check_headers(extra_headers)
+        if self._query:
+            params = merge_query(params, self._query)
         params = merge_query(params, extra_query)
         body, replayable, extra = _prepare_body(json, data)
         all_headers = {**extra, **(headers or {}), **added}
@@ -904,6 +923,8 @@ class Transport:
         method = method.upper()
         url = self.url_for(path_or_url)
         all_headers = {**(headers or {}), **check_headers(extra_headers)}
+        if self._query:
+            params = merge_query(params, self._query)
         params = merge_query(params, extra_query)
         safe = method in SAFE_METHODS
         client_timeout = self._client_timeout(

@@ -38,13 +38,11 @@ class StubTransport:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, list[tuple[str, str]]]] = []
 
+    def scoped(self, extra_headers: object, extra_query: object) -> StubTransport:
+        return self
+
     async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Sequence[tuple[str, str]] | None = None,
-        **extra: object,
+        self, method: str, path: str, *, params: Sequence[tuple[str, str]] | None = None
     ) -> Response:
         params = list(params or [])
         self.calls.append((method, path, params))

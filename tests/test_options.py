@@ -236,3 +236,16 @@ async def test_client_headers_are_checked_like_extra_headers(fake: FakeGladia) -
         GladiaClient(api_key=KEY, base_url=fake.url, headers={"X-Gladia-Key": "k"})
     with pytest.raises(GladiaConfigError, match="set by the client"):
         GladiaClient(api_key=KEY, base_url=fake.url, headers={"Transfer-Encoding": "chunked"})
+
+
+async def test_a_stream_with_extras_closes_with_its_client(
+    fake: FakeGladia, gladia: GladiaClient
+) -> None:
+    child = gladia.with_options(timeout=5)
+    stream = child.pre_recorded.list(page_size=2, extra_headers=EXTRA)
+    await child.aclose()
+    with pytest.raises(GladiaClientClosed):
+        async with stream:
+            async for _ in stream:
+                pass
+    assert not gladia.closed and not fake.requests

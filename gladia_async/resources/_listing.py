@@ -178,67 +178,70 @@ def _resume_point(
 # -- the mixin ----------------------------------------------------------------------------------
 
 
-def _decoded(
-    transport: Transport, resp: Response, page_type: Any, path: str, offset: int
-) -> Page[Any]:
-    """A page body decoded, its offset set, reported to the ``on_page`` hooks."""
-    page: Page[Any] = decode(resp.body, page_type, url=resp.url)
-    page.offset = offset
-    if transport.hooks:
-        event = PageEvent(
-            path, offset, len(page.items), len(resp.body), request_id_of(resp.headers)
-        )
-        emit(transport.hooks, "on_page", event)
-    return page
-
-
 def _page_fetcher(
-    transport: Transport,
-    cp: Checkpoint,
-    extra_headers: Headers | None = None,
-    extra_query: Query | None = None,
-) -> Callable[[int, int], Awaitable[Response]]:
-    """fetch(offset, limit) -> the raw page Response, for ``list_page`` (decoded by the caller)."""
-    path, filters = cp.path, cp.params()
+    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats | None = None
+) -> Callable[[int, int], Awaitable[Page[ItemT]]]:
+    """fetch(offset, limit) -> Page for a stream, adding body sizes to ``stats.bytes``.
 
-    async def fetch(offset: int, limit: int) -> Response:
+    It holds the transport and the stats, never the stream (tasks must not keep it alive).
+    """
+    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+
+    async def fetch(offset: int, limit: int) -> Page[ItemT]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
-        return await transport.request(
-            "GET", path, params=params, extra_headers=extra_headers, extra_query=extra_query
-        )
+        resp = await transport.request("GET", path, params=params)
+        _count_retries(stats, resp)
+        if stats is not None:
+            stats.bytes += len(resp.body)
+        page: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+        page.offset = offset
+        _page_reached(transport, stats, path, page, resp)
+        return page
 
     return fetch
 
 
 def _deferred_page_fetcher(
-    transport: Transport,
-    cp: Checkpoint,
-    item_type: type[ItemT],
-    stats: StreamStats,
-    extra_headers: Headers | None = None,
-    extra_query: Query | None = None,
+    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats
 ) -> Callable[[int, int], Awaitable[Callable[[], Page[ItemT]]]]:
     """fetch(offset, limit) for a ListStream: the body now, its decoding when the stream
     reaches the page. Decoding in page order, after the next requests went out, keeps the
-    window's requests in flight instead of queueing them behind pages not yet needed.
-    Adds body sizes and retries to ``stats``; ``stats.last_headers`` follows the pages reached.
-    It holds the transport and the stats, never the stream (tasks must not keep it alive)."""
-    path, page_type = cp.path, Page[item_type]  # type: ignore[valid-type]
-    fetch_raw = _page_fetcher(transport, cp, extra_headers, extra_query)
+    window's requests in flight instead of queueing them behind pages not yet needed."""
+    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
 
     async def fetch(offset: int, limit: int) -> Callable[[], Page[ItemT]]:
-        resp = await fetch_raw(offset, limit)
+        params = [("offset", str(offset)), ("limit", str(limit)), *filters]
+        resp = await transport.request("GET", path, params=params)
         stats.bytes += len(resp.body)
-        stats.retries += resp.retries
+        _count_retries(stats, resp)
 
         def page() -> Page[ItemT]:
-            decoded: Page[ItemT] = _decoded(transport, resp, page_type, path, offset)
-            stats.last_headers = resp.headers
+            decoded: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+            decoded.offset = offset
+            _page_reached(transport, stats, path, decoded, resp)
             return decoded
 
         return page
 
     return fetch
+
+
+def _count_retries(stats: StreamStats | None, resp: Response) -> None:
+    """Add a page request's transport retries to the stream's stats."""
+    if stats is not None:
+        stats.retries += resp.retries
+
+
+def _page_reached(
+    transport: Transport, stats: StreamStats | None, path: str, page: Page[Any], resp: Response
+) -> None:
+    """A page was decoded: its headers become ``stats.last_headers``; ``on_page`` hooks run."""
+    if stats is not None:
+        stats.last_headers = resp.headers
+    if transport.hooks:
+        rid = request_id_of(resp.headers)
+        event = PageEvent(path, page.offset, len(page.items), len(resp.body), rid)
+        emit(transport.hooks, "on_page", event)
 
 
 class JobCollection(Generic[JobT, SummaryT]):
@@ -417,9 +420,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
         stats = StreamStats()
-        fetch = _deferred_page_fetcher(
-            self._transport, cp, item_type, stats, extra_headers, extra_query
-        )
+        transport = self._transport.scoped(extra_headers, extra_query)
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats)
         return ListStream(
             fetch,
             cp,
@@ -488,9 +490,9 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
-        fetch = _page_fetcher(self._transport, cp, extra_headers, extra_query)
-        resp = await fetch(offset, limit)
-        return _decoded(self._transport, resp, Page[item_type], cp.path, offset)  # type: ignore[valid-type]
+        transport = self._transport.scoped(extra_headers, extra_query)
+        page: Page[Any] = await _page_fetcher(transport, cp, item_type)(offset, limit)
+        return page
 
     @overload
     def get_many(
