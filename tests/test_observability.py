@@ -12,7 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from opentelemetry.instrumentation.aiohttp_client import create_trace_config
+from opentelemetry.instrumentation.aiohttp_client import (
+    AioHttpClientInstrumentor,
+    create_trace_config,
+)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -181,6 +184,26 @@ async def test_opentelemetry_one_span_per_request_without_the_key(fake: FakeGlad
             assert KEY not in str(event.attributes)
     # the trace context went to the server, the key only in its own header
     assert all("traceparent" in r.headers for r in fake.requests)
+    provider.shutdown()
+
+
+async def test_opentelemetry_global_instrumentor_covers_the_client_session(
+    fake: FakeGladia,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = AioHttpClientInstrumentor()
+    instrumentor.instrument(tracer_provider=provider, request_hook=otel_request_hook)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            await gladia.pre_recorded.list_page(limit=2)
+    finally:
+        instrumentor.uninstrument()
+    (span,) = exporter.get_finished_spans()
+    attrs = dict(span.attributes or {})
+    assert attrs["http.status_code"] == 200 and attrs["gladia.attempt"] == 1
+    assert all(KEY not in str(value) for value in attrs.values())
     provider.shutdown()
 
 
