@@ -34,9 +34,13 @@ LAST = fixture("prerecorded_list_last_page.json")
 
 class StubTransport:
     retry_policy = RetryPolicy()
+    hooks = ()
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, list[tuple[str, str]]]] = []
+
+    def scoped(self, extra_headers: object, extra_query: object) -> StubTransport:
+        return self
 
     async def request(
         self, method: str, path: str, *, params: Sequence[tuple[str, str]] | None = None
