@@ -5,6 +5,7 @@ refusal limit, trimming pages longer than ``limit`` and the duplicate window."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -220,3 +221,31 @@ async def test_pages_view_drops_duplicates_and_cuts_at_max_items() -> None:
     assert [len(p.items) for p in pages] == [10, 8, 7]
     assert stream.stats.duplicates == 2 and stream.stats.items == 25
     assert stream.checkpoint.offset == 27
+
+
+def test_stream_stats_start_empty() -> None:
+    values = dataclasses.asdict(StreamStats())
+    assert values.pop("window") == 1
+    assert values.pop("last_headers", None) is None
+    assert set(values.values()) == {0}
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+async def test_stream_stats_count_exactly(concurrency: int) -> None:
+    fake = FakeList(35)
+    short_once = True
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        nonlocal short_once
+        page = await fake(offset, limit)
+        if offset == 10 and short_once:  # one short page that is not the last: a gap
+            short_once = False
+            return Page(items=page.items[:4], next_url=page.next_url)
+        return page
+
+    stream = ListStream(fetch, start(10), concurrency=concurrency)
+    assert await collect(stream) == [i.id for i in fake.items]
+    stats = stream.stats
+    assert (stats.pages, stats.items, stats.duplicates, stats.gaps) == (5, 35, 0, 1)
+    assert stats.page_size == 10 and stats.window == concurrency
+    assert stats.max_in_flight == concurrency and stats.errors == 0

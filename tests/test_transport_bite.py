@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
+import time
 
+import aiohttp
+import multidict
 import pytest
+import yarl
 from aiohttp import web
 
 from gladia_async._config import RetryPolicy
-from gladia_async._errors import APIStatusError, GladiaConfigError, InternalServerError
+from gladia_async._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    GladiaConfigError,
+    InternalServerError,
+)
 from gladia_async._transport import (
     Response,
+    _translate,
     check_headers,
     merge_query,
+    parse_retry_after,
     retry_delay,
     should_retry,
     status_error,
@@ -89,3 +102,54 @@ async def test_a_post_redirect_error_names_the_status_and_sends_once() -> None:
         await transport.aclose()
     assert info.value.status == 307 and info.value.method == "POST"
     assert server.count() == 1 and slept == []
+
+
+KEY_OF = aiohttp.client_reqrep.ConnectionKey("h", 443, True, True, None, None, None)
+URL = "https://api.example.test/v2/x"
+
+
+def test_translate_says_whether_the_request_left() -> None:
+    cases: list[tuple[BaseException, type, bool, bool]] = [
+        (aiohttp.ConnectionTimeoutError(), APITimeoutError, True, True),
+        (aiohttp.ClientConnectorError(KEY_OF, OSError(111, "Connection refused")),
+         APIConnectionError, True, True),
+        (aiohttp.ClientConnectorCertificateError(KEY_OF, ValueError("bad cert")),
+         APIConnectionError, True, False),
+        (TimeoutError(), APITimeoutError, False, True),
+        (aiohttp.ServerDisconnectedError(), APIConnectionError, False, True),
+    ]  # fmt: skip
+    for exc, cls, never_sent, retryable in cases:
+        failure = _translate(exc, "POST", URL)
+        assert type(failure.error) is cls, exc
+        assert (failure.never_sent, failure.retryable) == (never_sent, retryable), exc
+        assert failure.error.method == "POST" and failure.error.url == URL
+        assert failure.error.__cause__ is exc
+    refused = _translate(aiohttp.ClientConnectorError(KEY_OF, OSError(111, None)), "GET", URL)
+    assert str(refused.error) == f"cannot connect to {URL}: ClientConnectorError"
+    assert "Connection refused" in str(_translate(cases[1][0], "GET", URL).error)
+
+
+def test_translate_drops_a_cause_that_carries_request_headers() -> None:
+    info = aiohttp.RequestInfo(yarl.URL(URL), "GET", multidict.CIMultiDictProxy(
+        multidict.CIMultiDict({"x-gladia-key": "secret"})), yarl.URL(URL))  # fmt: skip
+    failure = _translate(aiohttp.ClientResponseError(info, ()), "GET", URL)
+    assert failure.error.__cause__ is None
+
+
+def test_an_http_date_without_a_zone_is_gmt_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        now = email.utils.parsedate_to_datetime("Sun, 06 Nov 1994 08:49:00 GMT").timestamp()
+        assert parse_retry_after({"retry-after": "Sun Nov  6 08:49:37 1994"}, now=now) == 37.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_backoff_exponent_is_capped_not_overflowing() -> None:
+    policy = RetryPolicy(max_retries=3, base_delay=2.0**-40, max_delay=1e300)
+    assert retry_delay(32, None, policy, 0.0) == 2.0**-8
+    assert retry_delay(10_000, None, policy, 0.0) == 2.0**-8  # 2**32 at most, no OverflowError
