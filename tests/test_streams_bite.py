@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 
 import pytest
 
@@ -249,3 +250,30 @@ async def test_stream_stats_count_exactly(concurrency: int) -> None:
     assert (stats.pages, stats.items, stats.duplicates, stats.gaps) == (5, 35, 0, 1)
     assert stats.page_size == 10 and stats.window == concurrency
     assert stats.max_in_flight == concurrency and stats.errors == 0
+
+
+async def test_an_abandoned_stream_retrieves_its_failed_requests() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+
+        async def fetch(offset: int, limit: int) -> Page[Item]:
+            if offset:
+                raise InternalServerError("boom", status=500)
+            return Page(items=[Item(str(k)) for k in range(10)], next_url="https://x/?offset=10")
+
+        stream = ListStream(fetch, start(10), concurrency=3)
+        assert (await anext(stream)).id == "0"
+        for _ in range(100):  # let the two failing requests finish
+            await asyncio.sleep(0)
+        assert all(slot.task.done() for slot in stream._slots)
+        del stream  # never closed: its __del__ must retrieve the failures
+        gc.collect()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []

@@ -153,3 +153,26 @@ def test_backoff_exponent_is_capped_not_overflowing() -> None:
     policy = RetryPolicy(max_retries=3, base_delay=2.0**-40, max_delay=1e300)
     assert retry_delay(32, None, policy, 0.0) == 2.0**-8
     assert retry_delay(10_000, None, policy, 0.0) == 2.0**-8  # 2**32 at most, no OverflowError
+
+
+def test_status_error_without_a_secret_or_a_known_phrase() -> None:
+    body = json.dumps({"message": "over quota"}).encode()
+    assert status_error("GET", URL, 429, {}, body).message == "over quota"
+    assert status_error("GET", URL, 599, {}, b"").message == "HTTP 599"
+    assert status_error("GET", URL, 503, {}, b"").message == "Service Unavailable"
+    echoed = json.dumps({"message": "bad key secret-key-123456"}).encode()
+    error = status_error("GET", URL, 401, {}, echoed, "secret-key-123456")
+    assert "secret-key-123456" not in error.message and "...3456" in error.message
+
+
+async def test_a_streamed_response_knows_its_url_and_status() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"abc")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        async with transport.stream("GET", "/v2/file") as resp:
+            assert (resp.url, resp.status) == (server.url + "/v2/file", 200)
+            assert resp.retries == 0 and resp.content_length == 3
+            assert b"".join([c async for c in resp.iter_chunks()]) == b"abc"
+        await transport.aclose()
