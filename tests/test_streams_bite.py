@@ -277,3 +277,11 @@ async def test_an_abandoned_stream_retrieves_its_failed_requests() -> None:
     finally:
         loop.set_exception_handler(previous)
     assert reported == []
+
+
+def test_defaults_and_the_duplicate_window_size() -> None:
+    fake = FakeList(0)
+    assert ListStream(fake, start(10)).concurrency == 4
+    assert ListStream(fake, start(10), concurrency=2)._seen._size == DEDUPE_MIN_IDS
+    assert ListStream(fake, start(100), concurrency=8)._seen._size == 1600  # 2 x 100 x 8
+    assert GetManyStream([], fake)._concurrency == 8

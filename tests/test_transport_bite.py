@@ -176,3 +176,33 @@ async def test_a_streamed_response_knows_its_url_and_status() -> None:
             assert resp.retries == 0 and resp.content_length == 3
             assert b"".join([c async for c in resp.iter_chunks()]) == b"abc"
         await transport.aclose()
+
+
+async def test_a_byte_stream_cut_short_raises_and_releases_its_connection() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Length": str(1 << 20)})
+        await resp.prepare(request)
+        await resp.write(b"x" * 1000)
+        if request.path == "/v2/cut":
+            request.transport.close()  # type: ignore[union-attr]
+            return resp
+        await resp.write(b"x" * ((1 << 20) - 1000))
+        return resp
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        chunks = transport.byte_stream("GET", "/v2/cut", chunk_size=100)
+        received = 0
+        with pytest.raises(APIConnectionError):
+            async for chunk in chunks:
+                received += len(chunk)
+        assert received == 1000  # not a silent short file
+        with pytest.raises(StopAsyncIteration):
+            await anext(chunks)
+        unopened = transport.byte_stream("GET", "/v2/whole")
+        await unopened.aclose()  # never opened: nothing to release
+        async with transport.byte_stream("GET", "/v2/whole", chunk_size=1000) as early:
+            assert len(await anext(early)) <= 1000
+        connector = transport.session.connector
+        assert connector is not None and not connector._acquired  # type: ignore[attr-defined]
+        await transport.aclose()
