@@ -206,3 +206,16 @@ async def test_a_byte_stream_cut_short_raises_and_releases_its_connection() -> N
         connector = transport.session.connector
         assert connector is not None and not connector._acquired  # type: ignore[attr-defined]
         await transport.aclose()
+
+
+async def test_derive_refuses_unknown_settings_and_starts_open() -> None:
+    transport, _ = make_transport()
+    with pytest.raises(TypeError, match="unknown transport setting"):
+        transport.derive(colour="blue")
+    child = transport.derive(timeout=1.0)
+    await child.aclose()
+    assert child.closed and not transport.closed
+    grandchild = child.derive(timeout=2.0)
+    assert not grandchild.closed and grandchild.timeout == 2.0
+    await transport.aclose()
+    assert grandchild.closed
