@@ -144,10 +144,11 @@ async def cmd_list(ctx: Context) -> int:
             _close(ctx, writer)
     finally:
         progress.close()
+    ctx.stream = None
+    _check_fields(writer)  # a wrong path fails the run: no token for the next batch
     if more and not ctx.stdout_broken:
         ctx.print_resume_hint(None)  # the cap was reached: say how to take the next batch
-    ctx.stream = ctx.checkpoint = None
-    _check_fields(writer)
+    ctx.checkpoint = None
     return ExitCode.OK
 
 
