@@ -42,7 +42,7 @@ SPLIT_PAGE = 50
 """Jobs read around a cut to find a gap (one request, full job bodies)."""
 FINAL_SPAN = 64
 """A count known within this many is finished with one page instead of more probes."""
-MAX_PASSES = 16
+MAX_PASSES = 32
 """Walks of one window before the walk gives up on a listing that keeps changing."""
 
 
@@ -261,6 +261,21 @@ class Planner:
         elif self.oldest_first != oldest_first:
             raise PaginationError("the listing is not sorted by created_at; it cannot be windowed")
 
+    async def halve(self, window: Window, count: int) -> tuple[Window, Window] | None:
+        """``window`` (holding ``count`` jobs now) cut at the gap nearest its middle."""
+        cp, middle = window.cp, count // 2
+        offset = max(0, middle - SPLIT_PAGE // 2)
+        page = await self.page(cp, offset, SPLIT_PAGE)
+        cut = await self._gap(cp, offset, page.items, deepest=False, target=middle)
+        if cut is None or not 0 < cut[0] < count:
+            return None
+        position, instant = cut
+        oldest = bool(self.oldest_first)
+        return (
+            Window(span(cp, None, instant, oldest_first=oldest), position, instant),
+            Window(span(cp, instant, None, oldest_first=oldest), count - position, window.far),
+        )
+
     async def partition(self, cp: Checkpoint, parts: int) -> list[Window]:
         """At most ``parts`` windows of similar counts (more only where ``max_depth`` needs
         them), contiguous, in API order, whose union is exactly the listing."""
@@ -321,10 +336,11 @@ class Planner:
 
 # -- the sharded walk ---------------------------------------------------------------------------
 
-OpenWindow = Callable[[Checkpoint], ListStream[Any]]
-"""Opens a ListStream on a window checkpoint (its offset is where to start)."""
+OpenWindow = Callable[[Checkpoint, int | None], ListStream[Any]]
+"""Opens a ListStream on a window checkpoint (its offset is where to start), with max_items."""
 
 _END: Any = object()
+_SPLIT: Any = object()
 
 
 async def _first(stream: ListStream[Any]) -> Any:
@@ -350,7 +366,9 @@ class _Walk:
         self.first: asyncio.Task[Any] | None = None
 
     def open(self, opener: OpenWindow, offset: int = 0) -> None:
-        self.stream = opener(self.window.cp.with_offset(offset))
+        """Start a pass at ``offset``; it reads no further than the count it started from
+        (deletions only shrink a window), so no request goes past the window's end."""
+        self.stream = opener(self.window.cp.with_offset(offset), max(self.pre - offset, 0))
         self.first = asyncio.get_running_loop().create_task(_first(self.stream))
 
     def position(self) -> int:
@@ -465,6 +483,8 @@ class ShardedStream(Generic[T]):
                     self._closed = True
                     raise StopAsyncIteration
                 item = await self._next_in(head)
+                if item is _SPLIT:
+                    continue
                 if item is not _END:
                     return item  # type: ignore[no-any-return]
                 self._finish(head)
@@ -564,8 +584,10 @@ class ShardedStream(Generic[T]):
             walk = _Walk(self._todo.popleft())
             walk.open(self._open)
             self._ahead.append(walk)
-        self._head = self._ahead[0] if self._ahead else None
-        return self._head
+        self._head = head = self._ahead[0] if self._ahead else None
+        if head is not None and head.stream is None:
+            head.open(self._open, head.skip)
+        return head
 
     async def _next_in(self, walk: _Walk) -> Any:
         """The next new item of the window, or _END once the window is walked and verified."""
@@ -580,8 +602,9 @@ class ShardedStream(Generic[T]):
                 except StopAsyncIteration:
                     item = _END
             if item is _END:
-                if await self._verified(walk):
-                    return _END
+                state = await self._verified(walk)
+                if state is not None:
+                    return state
                 continue
             item_id = item.id
             if item_id in walk.seen or item_id in self._prev:
@@ -594,12 +617,13 @@ class ShardedStream(Generic[T]):
                 self._closed = True
             return item
 
-    async def _verified(self, walk: _Walk) -> bool:
-        """Re-count a walked window: unchanged means nothing was skipped. Else start another
-        pass from the count just taken (the ids already yielded are not yielded again)."""
+    async def _verified(self, walk: _Walk) -> Any:
+        """Re-count a walked window: unchanged means nothing was skipped (_END). Else walk it
+        again from the count just taken, yielding only ids not yet yielded (None), in two
+        halves when it is large (_SPLIT), so that a pass is short enough to see no deletion."""
         planner, cp = self._planner, walk.window.cp
-        if len(walk.seen) >= walk.pre and await planner.has_count(cp, walk.pre):
-            return True
+        if (walk.passes or len(walk.seen) >= walk.pre) and await planner.has_count(cp, walk.pre):
+            return _END
         if walk.passes + 1 >= MAX_PASSES:
             raise PaginationError(
                 f"a window changed during each of {MAX_PASSES} walks; the listing keeps "
@@ -609,12 +633,22 @@ class ShardedStream(Generic[T]):
         walk.stream = None
         if stream is not None:
             self._absorb_stats(stream.stats)
-        walk.pre = await planner.count_upto(cp, max(planner.max_depth, walk.pre))
-        walk.passes += 1
-        walk.skip = 0
+        count = await planner.count_upto(cp, max(planner.max_depth, walk.pre))
         self.stats.rewalks += 1
-        walk.open(self._open, 0)
-        return False
+        halves = None
+        if count > 4 * self._start.page_size:
+            halves = await planner.halve(walk.window, count)
+        if halves is None:
+            walk.pre, walk.passes, walk.skip = count, walk.passes + 1, 0
+            walk.open(self._open, 0)
+            return None
+        first, second = _Walk(halves[0]), _Walk(halves[1])
+        for half in (first, second):
+            half.seen, half.passes = walk.seen, walk.passes + 1
+        self._ahead[0] = first
+        self._ahead.insert(1, second)
+        self.stats.windows += 1
+        return _SPLIT
 
     def _finish(self, walk: _Walk) -> None:
         """A verified window: keep its ids for one more window (an edge the API saw

@@ -446,14 +446,21 @@ class JobCollection(Generic[JobT, SummaryT]):
 
     def _window_opener(
         self, item_type: type[Any], concurrency: int
-    ) -> Callable[[Checkpoint], ListStream[Any]]:
+    ) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
         """Opens a plain ListStream on one window (for the sharded walk)."""
         transport, policy = self._transport, self._transport.retry_policy
 
-        def open_window(cp: Checkpoint) -> ListStream[Any]:
+        def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
             stats = StreamStats()
             fetch = _deferred_page_fetcher(transport, cp, item_type, stats)
-            return ListStream(fetch, cp, concurrency=concurrency, stats=stats, retry_policy=policy)
+            return ListStream(
+                fetch,
+                cp,
+                concurrency=concurrency,
+                max_items=max_items,
+                stats=stats,
+                retry_policy=policy,
+            )
 
         return open_window
 
