@@ -159,24 +159,12 @@ class Planner:
         return len((await self.page(cp, count - 1, 2)).items) == 1
 
     async def count_upto(self, cp: Checkpoint, hi: int) -> int:
-        """The exact count of a window known to hold at most ``hi`` jobs."""
-        count = await self._count(cp, hi, gallop=False)
-        assert count is not None
-        return count
-
-    async def count_below(self, cp: Checkpoint, hi: int) -> int | None:
-        """The exact count of a window if it holds fewer than ``hi`` jobs, else None."""
-        return await self._count(cp, hi, gallop=True)
-
-    async def _count(self, cp: Checkpoint, hi: int, *, gallop: bool) -> int | None:
-        """Gallop, then bisect on offset with ``limit=1`` probes, then one small page for the
-        last few jobs (probes never deeper than ``hi``)."""
-        lo, probe_at, cap = 0, FINAL_SPAN - 1, hi
-        while hi - lo > FINAL_SPAN or (gallop and probe_at < hi):
+        """The exact count of a window known to hold at most ``hi`` jobs: gallop, then bisect
+        on offset with ``limit=1`` probes, then one small page for the last few jobs."""
+        lo, probe_at = 0, FINAL_SPAN - 1
+        while hi - lo > FINAL_SPAN:
             at = min(probe_at, hi - 1)
             if (await self.page(cp, at, 1)).items:
-                if at == hi - 1 and gallop:
-                    return None
                 lo, probe_at = at + 1, 2 * at + 1
             else:
                 hi = at
@@ -192,7 +180,7 @@ class Planner:
             page = await self.page(cp, at, hi - at + 1)
             at += len(page.items)
             if not page.items or page.next_url is None or at > hi:
-                return None if gallop and at >= cap else at
+                return at
 
     async def count(self, cp: Checkpoint) -> int:
         """The exact count of a listing: windows of at most ``max_depth``, added up."""
@@ -204,9 +192,6 @@ class Planner:
         out: list[Window] = []
         rest, depth = span(cp, None, None, oldest_first=False), self.max_depth
         size = min(SPLIT_PAGE, depth)
-        small = await self.count_below(rest, depth)
-        if small is not None:  # the common case: shallow probes only
-            return [Window(rest, small, None)]
         while True:
             # The listing holds at least `depth` jobs: read the deepest page the window may
             # reach and cut at its deepest gap (or count the rest, if this page ends it).
@@ -365,10 +350,14 @@ class _Walk:
         self.stream: ListStream[Any] | None = None
         self.first: asyncio.Task[Any] | None = None
 
-    def open(self, opener: OpenWindow, offset: int = 0) -> None:
+    def open(self, opener: OpenWindow, offset: int = 0, *, ahead: bool = False) -> None:
         """Start a pass at ``offset``; it reads no further than the count it started from
-        (deletions only shrink a window), so no request goes past the window's end."""
+        (deletions only shrink a window), so no request goes past the window's end. A window
+        opened ahead of the one being yielded fetches one page only; its prefetch window
+        grows back one page per page once it is yielded from."""
         self.stream = opener(self.window.cp.with_offset(offset), max(self.pre - offset, 0))
+        if ahead:
+            self.stream.stats.window = 1
         self.first = asyncio.get_running_loop().create_task(_first(self.stream))
 
     def position(self) -> int:
@@ -399,8 +388,10 @@ class ShardedStream(Generic[T]):
 
     Items come in API order, each id once; a window is re-counted when walked and walked again
     if its count moved, so a job that exists throughout is never skipped by a deletion. At most
-    ``shards x concurrency`` pages are in flight or held. ``checkpoint.token`` resumes the walk;
-    errors carry it as ``exc.checkpoint``. Use ``async with`` or ``aclose()`` to stop early.
+    ``shards x concurrency`` pages are in flight or held: each window opened ahead holds its
+    first page, and the window being yielded from uses the rest of that budget.
+    ``checkpoint.token`` resumes the walk; errors carry it as ``exc.checkpoint``. Use
+    ``async with`` or ``aclose()`` to stop early.
     """
 
     def __init__(
@@ -582,7 +573,7 @@ class ShardedStream(Generic[T]):
         """The window to yield from, with up to ``shards`` windows opened (primed)."""
         while self._todo and len(self._ahead) < self._start.shards:
             walk = _Walk(self._todo.popleft())
-            walk.open(self._open)
+            walk.open(self._open, ahead=bool(self._ahead))
             self._ahead.append(walk)
         self._head = head = self._ahead[0] if self._ahead else None
         if head is not None and head.stream is None:

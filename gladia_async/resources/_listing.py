@@ -412,8 +412,11 @@ class JobCollection(Generic[JobT, SummaryT]):
             check_int(shards, "shards", 1, 1024)
             check_int(concurrency, "concurrency", 1)
             cp = msgspec.structs.replace(cp, shards=shards, max_depth=depth)
+            # Windows opened ahead hold one page each; the one being yielded from gets the rest
+            # of the shards x concurrency budget.
+            head = shards * concurrency - (shards - 1)
             return ShardedStream(
-                self._window_opener(item_type, concurrency),
+                self._window_opener(item_type, head),
                 Planner(self._prober(), depth),
                 cp,
                 max_items=max_items,
