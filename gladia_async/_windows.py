@@ -558,7 +558,8 @@ class ShardedStream(Generic[T]):
         if count is not None and await planner.has_count(cp, count):
             ids: set[str] = set()
             size = self._start.page_size
-            for at in range(0, offset, size):
+            # A finished window needs no ids: nothing in it is left to yield.
+            for at in range(0, offset if offset < count else 0, size):
                 page = await planner.page(cp, at, min(size, offset - at))
                 ids.update(p.id for p in page.items)
             if await planner.has_count(cp, count):
@@ -613,7 +614,7 @@ class ShardedStream(Generic[T]):
         again from the count just taken, yielding only ids not yet yielded (None), in two
         halves when it is large (_SPLIT), so that a pass is short enough to see no deletion."""
         planner, cp = self._planner, walk.window.cp
-        if (walk.passes or len(walk.seen) >= walk.pre) and await planner.has_count(cp, walk.pre):
+        if await planner.has_count(cp, walk.pre):
             return _END
         if walk.passes + 1 >= MAX_PASSES:
             raise PaginationError(
