@@ -193,8 +193,8 @@ class Planner:
         rest, depth = span(cp, None, None, oldest_first=False), self.max_depth
         size = min(SPLIT_PAGE, depth)
         while True:
-            # The listing holds at least `depth` jobs: read the deepest page the window may
-            # reach and cut at its deepest gap (or count the rest, if this page ends it).
+            # Read the deepest page a window may reach: if it ends the listing, count what is
+            # left (offset probes below it when it is empty); else cut at its deepest gap.
             page = await self.page(rest, depth - size, size)
             n = len(page.items)
             if page.next_url is None:
