@@ -24,7 +24,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import msgspec
 
-from ._errors import GladiaError, PaginationError
+from ._errors import BadRequestError, GladiaError, PaginationError
 from ._streams import Checkpoint, ListStream, StreamStats, check_int
 from .types.common import Page
 
@@ -195,7 +195,16 @@ class Planner:
         while True:
             # Read the deepest page a window may reach: if it ends the listing, count what is
             # left (offset probes below it when it is empty); else cut at its deepest gap.
-            page = await self.page(rest, depth - size, size)
+            try:
+                page = await self.page(rest, depth - size, size)
+            except BadRequestError:
+                if out or depth - size <= 0:
+                    raise
+                # A server that caps offsets answers 400 past its cap: go shallower, once for
+                # the whole walk (before any window exists), down to the page size.
+                depth = self.max_depth = max(size, (depth - size) // 2)
+                size = min(SPLIT_PAGE, depth)
+                continue
             n = len(page.items)
             if page.next_url is None:
                 count = depth - size + n if n else await self.count_upto(rest, depth - size)

@@ -341,3 +341,17 @@ async def test_partition_balances_where_a_huge_tie_allows() -> None:
         assert max(sizes) >= 400  # the tie cannot be cut ...
         others = [n for n in sizes if n < 400]
         assert others and max(others) <= 2 * 600 / max(len(parts) - 1, 1)  # ... the rest balance
+
+
+async def test_an_offset_cap_below_max_depth_is_found_and_respected() -> None:
+    async with FakeGladia(
+        api_key=KEY, jobs=3_000, seed=16, transcript_seconds=0, max_offset=700
+    ) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            assert await gladia.pre_recorded.count() == 3_000  # default max_depth 5,000
+            async with gladia.pre_recorded.list(shards=3, lean=True) as stream:
+                assert [job.id async for job in stream] == fake.store.ids()
+            refused = [r for r in fake.requests if r.status == 400]
+            assert 0 < len(refused) <= 8
+            with pytest.raises(APIStatusError):  # a 400 that is not about depth is raised
+                await gladia.pre_recorded.count(custom_metadata={"a": 1}, status="nope")
