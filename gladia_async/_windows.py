@@ -362,8 +362,7 @@ class _Walk:
     def open(self, opener: OpenWindow, offset: int = 0, *, ahead: bool = False) -> None:
         """Start a pass at ``offset``; it reads no further than the count it started from
         (deletions only shrink a window), so no request goes past the window's end. A window
-        opened ahead of the one being yielded fetches one page only; its prefetch window
-        grows back one page per page once it is yielded from."""
+        opened ahead of the one being yielded fetches one page only, until it is yielded from."""
         self.stream = opener(self.window.cp.with_offset(offset), max(self.pre - offset, 0))
         if ahead:
             self.stream.stats.window = 1
@@ -586,8 +585,11 @@ class ShardedStream(Generic[T]):
             walk.open(self._open, ahead=bool(self._ahead))
             self._ahead.append(walk)
         self._head = head = self._ahead[0] if self._ahead else None
-        if head is not None and head.stream is None:
-            head.open(self._open, head.skip)
+        if head is not None:
+            if head.stream is None:
+                head.open(self._open, head.skip)
+            else:  # a window opened ahead: its full share of the budget at once
+                head.stream.stats.window = head.stream.concurrency
         return head
 
     async def _next_in(self, walk: _Walk) -> Any:
