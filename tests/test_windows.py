@@ -355,3 +355,21 @@ async def test_an_offset_cap_below_max_depth_is_found_and_respected() -> None:
             assert 0 < len(refused) <= 8
             with pytest.raises(APIStatusError):  # a 400 that is not about depth is raised
                 await gladia.pre_recorded.count(custom_metadata={"a": 1}, status="nope")
+
+
+async def test_max_items_batches_chain_through_tokens() -> None:
+    async with FakeGladia(api_key=KEY, jobs=700, seed=3, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            got: list[str] = []
+            token: str | None = None
+            for _ in range(8):
+                kwargs: dict[str, Any] = (
+                    {"resume": token} if token else {"shards": 2, "max_depth": 150}
+                )
+                async with gladia.pre_recorded.list(max_items=130, lean=True, **kwargs) as stream:
+                    batch = [job.id async for job in stream]
+                got += batch
+                token = stream.checkpoint.token
+                if not batch:
+                    break
+        assert got == fake.store.ids()
