@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
@@ -189,7 +189,11 @@ class Planner:
     async def chunks(self, cp: Checkpoint) -> list[Window]:
         """The listing cut into windows of at most ``max_depth`` jobs, in API order, each cut
         at the deepest gap it can find; their counts add up to the listing's."""
-        out: list[Window] = []
+        return [w async for w in self.iter_chunks(cp)]
+
+    async def iter_chunks(self, cp: Checkpoint) -> AsyncIterator[Window]:
+        """``chunks`` one window at a time, each as soon as it is cut."""
+        first = True
         rest, depth = span(cp, None, None, oldest_first=False), self.max_depth
         size = min(SPLIT_PAGE, depth)
         while True:
@@ -198,7 +202,7 @@ class Planner:
             try:
                 page = await self.page(rest, depth - size, size)
             except BadRequestError:
-                if out or depth - size <= 0:
+                if not first or depth - size <= 0:
                     raise
                 # A server that caps offsets answers 400 past its cap: go shallower, once for
                 # the whole walk (before any window exists), down to the page size.
@@ -208,8 +212,8 @@ class Planner:
             n = len(page.items)
             if page.next_url is None:
                 count = depth - size + n if n else await self.count_upto(rest, depth - size)
-                out.append(Window(rest, count, None))
-                return out
+                yield Window(rest, count, None)
+                return
             cut = await self._gap(rest, depth - size, page.items, deepest=True)
             if cut is None:
                 raise PaginationError(
@@ -218,7 +222,8 @@ class Planner:
                 )
             position, instant = cut
             oldest = bool(self.oldest_first)
-            out.append(Window(span(rest, None, instant, oldest_first=oldest), position, instant))
+            first = False
+            yield Window(span(rest, None, instant, oldest_first=oldest), position, instant)
             rest = span(rest, instant, None, oldest_first=oldest)
 
     async def _gap(
@@ -274,7 +279,10 @@ class Planner:
         """At most ``parts`` windows of similar counts (more only where ``max_depth`` needs
         them), contiguous, in API order, whose union is exactly the listing."""
         check_int(parts, "parts", 1)
-        chunks = await self.chunks(cp)
+        return await self.balanced(cp, await self.chunks(cp), parts)
+
+    async def balanced(self, cp: Checkpoint, chunks: list[Window], parts: int) -> list[Window]:
+        """``chunks`` (all of ``cp``), kept if balanced enough for ``parts``, else re-cut."""
         n = sum(w.count for w in chunks)
         k = max(1, min(parts, n))
         mean = n / max(len(chunks), 1)
@@ -425,6 +433,8 @@ class ShardedStream(Generic[T]):
         self._head: _Walk | None = None
         self._last: _Walk | None = None
         self._prev: set[str] = set()
+        self._feeder: asyncio.Task[None] | None = None
+        self._fed = asyncio.Event()
         self._planned = self._claimed = self._closed = False
         self._failure: Exception | None = None
 
@@ -477,7 +487,7 @@ class ShardedStream(Generic[T]):
             if not self._planned:
                 await self._plan()
             while True:
-                head = self._advance()
+                head = await self._advance()
                 if head is None:
                     self._closed = True
                     raise StopAsyncIteration
@@ -500,6 +510,12 @@ class ShardedStream(Generic[T]):
     async def aclose(self) -> None:
         """Cancel and await every request in flight. Idempotent."""
         self._closed = True
+        feeder, self._feeder = self._feeder, None
+        if feeder is not None:
+            feeder.cancel()
+            await asyncio.wait((feeder,))
+            if not feeder.cancelled():
+                feeder.exception()
         for walk in list(self._ahead):
             self._absorb(walk)
             await walk.close()
@@ -540,23 +556,48 @@ class ShardedStream(Generic[T]):
             windows = [head]
             if start.edge is not None:
                 rest = span(start, start.edge, None, oldest_first=self._oldest)
-                windows += await planner.partition(rest, start.shards)
-            walk = _Walk(head)
-            await self._restore(walk, start.offset, start.window_count)
+                windows += await self._windows(rest, lazy=True)
+            skip, count = start.offset, start.window_count
         else:
-            windows = await planner.partition(start, start.shards)
+            # A start offset is found among all the windows; a fresh walk starts at once.
+            windows = await self._windows(start, lazy=not start.offset)
             self._oldest = bool(planner.oldest_first)
             skip = start.offset
             while len(windows) > 1 and skip >= windows[0].count:
                 skip -= windows.pop(0).count
-            walk = _Walk(windows[0])
-            if skip:
-                await self._restore(walk, skip, windows[0].count)
-        self.stats.windows = len(windows)
+            count = windows[0].count
+        # Queue the windows before anything else awaits: the planning task appends after them.
+        self.stats.windows += len(windows)
         self._todo.extend(windows[1:])
+        walk = _Walk(windows[0])
         self._ahead.append(walk)
-        if walk.stream is None:
-            walk.open(self._open, walk.skip)
+        if skip or start.window_count is not None:
+            await self._restore(walk, skip, count)
+        else:
+            walk.open(self._open)
+
+    async def _windows(self, cp: Checkpoint, *, lazy: bool) -> list[Window]:
+        """The first windows of ``cp``: balanced when the listing is short; else (``lazy``)
+        the first ``shards + 1`` cut at ``max_depth``, the rest cut by a task as the walk goes."""
+        planner, shards = self._planner, self._start.shards
+        chunks = planner.iter_chunks(cp)
+        first: list[Window] = []
+        async for window in chunks:
+            first.append(window)
+            if lazy and len(first) > shards:
+                self._feeder = asyncio.get_running_loop().create_task(self._feed(chunks))
+                return first
+        return await planner.balanced(cp, first, shards)
+
+    async def _feed(self, chunks: AsyncIterator[Window]) -> None:
+        """Append the windows still to cut to the queue, waking the walk at each one."""
+        try:
+            async for window in chunks:
+                self._todo.append(window)
+                self.stats.windows += 1
+                self._fed.set()
+        finally:
+            self._fed.set()
 
     async def _restore(self, walk: _Walk, offset: int, count: int | None) -> None:
         """Take the first ``offset`` jobs of a window as yielded: read their ids, provided the
@@ -578,8 +619,15 @@ class ShardedStream(Generic[T]):
         walk.passes = 1
         walk.open(self._open, 0)
 
-    def _advance(self) -> _Walk | None:
+    async def _advance(self) -> _Walk | None:
         """The window to yield from, with up to ``shards`` windows opened (primed)."""
+        feeder = self._feeder
+        while not self._ahead and not self._todo and feeder is not None and not feeder.done():
+            self._fed.clear()
+            await self._fed.wait()
+        if feeder is not None and feeder.done() and not self._todo:
+            self._feeder = None
+            feeder.result()  # a planning failure surfaces here, in order
         while self._todo and len(self._ahead) < self._start.shards:
             walk = _Walk(self._todo.popleft())
             walk.open(self._open, ahead=bool(self._ahead))
