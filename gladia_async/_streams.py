@@ -85,7 +85,8 @@ class Checkpoint(
     offset of the first item not yet yielded.
 
     ``token`` is a compact URL-safe string; ``Checkpoint.from_token(token)`` (or
-    ``list(resume=token)``) restores it. It holds no credentials.
+    ``list(resume=token)``) restores it. It holds no credentials. A sharded walk's checkpoint
+    (``list(shards=N)``) also holds ``shards``, ``max_depth`` and, mid-window, the window.
     """
 
     path: Annotated[str, msgspec.Meta(max_length=64, pattern=PATH_RE.pattern)] = msgspec.field(
@@ -179,6 +180,8 @@ def _validate_checkpoint(cp: Checkpoint) -> None:
     check_int(cp.max_depth, "max_depth", 0, MAX_OFFSET)
     if cp.window_count is not None:
         check_int(cp.window_count, "window_count", 0, MAX_OFFSET)
+    if not isinstance(cp.oldest_first, bool):
+        raise GladiaConfigError("invalid checkpoint oldest_first")
     for value in (cp.before_date, cp.after_date, cp.edge):
         if value is not None and not INSTANT_RE.fullmatch(value):
             raise GladiaConfigError("invalid checkpoint date bound")
