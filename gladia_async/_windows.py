@@ -54,6 +54,15 @@ class _HasId(Protocol):
 T = TypeVar("T", bound=_HasId)
 
 
+class _TooDeep(Exception):
+    """A gallop probe at ``offset`` was refused with 400 (an offset cap, presumably)."""
+
+    def __init__(self, offset: int, error: BadRequestError) -> None:
+        super().__init__(offset)
+        self.offset = offset
+        self.error = error
+
+
 class Probe(msgspec.Struct, gc=False):
     """The two fields a probe decodes from a list item."""
 
@@ -159,12 +168,31 @@ class Planner:
         return len((await self.page(cp, count - 1, 2)).items) == 1
 
     async def count_upto(self, cp: Checkpoint, hi: int) -> int:
-        """The exact count of a window known to hold at most ``hi`` jobs: gallop, then bisect
-        on offset with ``limit=1`` probes, then one small page for the last few jobs."""
-        lo, probe_at = 0, FINAL_SPAN - 1
-        while hi - lo > FINAL_SPAN:
+        """The exact count of a window known to hold at most ``hi`` jobs."""
+        count = await self._count(cp, hi, gallop=False)
+        assert count is not None
+        return count
+
+    async def count_below(self, cp: Checkpoint, hi: int) -> int | None:
+        """The exact count of a window if it holds fewer than ``hi`` jobs, else None."""
+        return await self._count(cp, hi, gallop=True)
+
+    async def _count(self, cp: Checkpoint, hi: int, *, gallop: bool) -> int | None:
+        """Gallop, then bisect on offset with ``limit=1`` probes (none at ``hi`` or deeper),
+        then one small page for the last few jobs. ``gallop``: the window may hold ``hi`` or
+        more, which answers None once the probe at ``hi - 1`` finds a job."""
+        lo, probe_at, cap = 0, FINAL_SPAN - 1, hi
+        while hi - lo > FINAL_SPAN or (gallop and probe_at < hi):
             at = min(probe_at, hi - 1)
-            if (await self.page(cp, at, 1)).items:
+            try:
+                page = await self.page(cp, at, 1)
+            except BadRequestError as exc:
+                if gallop and at > 1:
+                    raise _TooDeep(at, exc) from None
+                raise
+            if page.items:
+                if gallop and at == cap - 1:
+                    return None
                 lo, probe_at = at + 1, 2 * at + 1
             else:
                 hi = at
@@ -180,21 +208,41 @@ class Planner:
             page = await self.page(cp, at, hi - at + 1)
             at += len(page.items)
             if not page.items or page.next_url is None or at > hi:
-                return at
+                return None if gallop and at >= cap else at
 
     async def count(self, cp: Checkpoint) -> int:
         """The exact count of a listing: windows of at most ``max_depth``, added up."""
-        return sum(w.count for w in await self.chunks(cp))
+        return sum(w.count for w in await self.chunks(cp, shallow_first=True))
 
-    async def chunks(self, cp: Checkpoint) -> list[Window]:
+    async def chunks(self, cp: Checkpoint, *, shallow_first: bool = False) -> list[Window]:
         """The listing cut into windows of at most ``max_depth`` jobs, in API order, each cut
         at the deepest gap it can find; their counts add up to the listing's."""
-        return [w async for w in self.iter_chunks(cp)]
+        return [w async for w in self.iter_chunks(cp, shallow_first=shallow_first)]
 
-    async def iter_chunks(self, cp: Checkpoint) -> AsyncIterator[Window]:
-        """``chunks`` one window at a time, each as soon as it is cut."""
+    async def iter_chunks(
+        self, cp: Checkpoint, *, shallow_first: bool = False
+    ) -> AsyncIterator[Window]:
+        """``chunks`` one window at a time, each as soon as it is cut. ``shallow_first``:
+        gallop with ``limit=1`` probes before reading the deepest page, so that a short
+        listing costs only shallow requests (else one deep page saves those probes on a
+        long one)."""
         first = True
         rest, depth = span(cp, None, None, oldest_first=False), self.max_depth
+        while shallow_first:
+            try:
+                small = await self.count_below(rest, depth)
+            except _TooDeep as exc:
+                # A server that caps offsets answers 400 past its cap: stay above the probe it
+                # refused (the one before it, half as deep, was served).
+                shallower = max(2, (exc.offset - 1) // 2 + 1)
+                if shallower >= depth:
+                    raise exc.error from None
+                depth = self.max_depth = shallower
+                continue
+            if small is not None:
+                yield Window(rest, small, None)
+                return
+            break
         size = min(SPLIT_PAGE, depth)
         while True:
             # Read the deepest page a window may reach: if it ends the listing, count what is
@@ -279,7 +327,7 @@ class Planner:
         """At most ``parts`` windows of similar counts (more only where ``max_depth`` needs
         them), contiguous, in API order, whose union is exactly the listing."""
         check_int(parts, "parts", 1)
-        return await self.balanced(cp, await self.chunks(cp), parts)
+        return await self.balanced(cp, await self.chunks(cp, shallow_first=True), parts)
 
     async def balanced(self, cp: Checkpoint, chunks: list[Window], parts: int) -> list[Window]:
         """``chunks`` (all of ``cp``), kept if balanced enough for ``parts``, else re-cut."""

@@ -488,8 +488,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> int:
         """How many jobs match the filters, pinned like ``list()`` (``before_date`` defaults
-        to now). One small page at ``max_depth``, then about 2 x log2(n) tiny ``limit=1``
-        probes, none deeper; a listing holding more is cut into time windows and added up."""
+        to now). About 2 x log2(n) tiny ``limit=1`` probes (gallop, then bisect), none deeper
+        than ``max_depth``; a listing holding more is cut into time windows and added up."""
         cp = self._pinned(
             {
                 "status": status,
