@@ -17,6 +17,7 @@ from gladia_async._errors import APIStatusError, GladiaConfigError, GladiaError
 from gladia_async._streams import Checkpoint
 from gladia_async._windows import ShardedStream, to_ms
 from gladia_async.testing import FakeGladia
+from gladia_async.types import UnknownStatus
 
 KEY = "test-key"
 
@@ -354,7 +355,9 @@ async def test_an_offset_cap_below_max_depth_is_found_and_respected() -> None:
             refused = [r for r in fake.requests if r.status == 400]
             assert 0 < len(refused) <= 8
             with pytest.raises(APIStatusError):  # a 400 that is not about depth is raised
-                await gladia.pre_recorded.count(custom_metadata={"a": 1}, status="nope")
+                await gladia.pre_recorded.count(
+                    custom_metadata={"a": 1}, status=UnknownStatus("nope")
+                )
 
 
 async def test_max_items_batches_chain_through_tokens() -> None:

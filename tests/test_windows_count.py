@@ -12,6 +12,7 @@ import pytest
 from gladia_async import GladiaClient
 from gladia_async._errors import APIStatusError, GladiaConfigError
 from gladia_async.testing import FakeGladia
+from gladia_async.types import UnknownStatus
 
 KEY = "test-key"
 
@@ -105,4 +106,4 @@ async def test_count_finds_an_offset_cap_and_a_bad_request_still_fails() -> None
             assert await gladia.pre_recorded.count() == 1_000
             assert 0 < sum(r.status == 400 for r in fake.requests) <= 3
             with pytest.raises(APIStatusError):
-                await gladia.pre_recorded.count(status="nope")
+                await gladia.pre_recorded.count(status=UnknownStatus("nope"))

@@ -12,7 +12,7 @@ import msgspec
 
 from .._decode import decode
 from .._errors import GladiaConfigError
-from .._transport import Transport
+from .._transport import Headers, Query, Transport, check_headers, merge_query
 from ..types.lean import LiveJobSummary
 from ..types.live import LiveJob, LiveRequest, LiveSession, MessagesConfig
 from . import build_body
@@ -64,7 +64,14 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         self._transport = transport
 
     async def create(
-        self, request: LiveRequest | None = None, /, *, region: str | None = None, **options: Any
+        self,
+        request: LiveRequest | None = None,
+        /,
+        *,
+        region: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+        **options: Any,
     ) -> LiveSession:
         """Initiate a session (`POST /v2/live`): returns its `id` and WebSocket `url`.
 
@@ -75,7 +82,13 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         """
         body = build_live_request(request, options)
         resp = await self._transport.request(
-            "POST", self._path, params=_region_params(region), json=body, idempotent=False
+            "POST",
+            self._path,
+            params=_region_params(region),
+            json=body,
+            idempotent=False,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         return decode(resp.body, LiveSession, url=resp.url)
 
@@ -92,6 +105,8 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         max_unacknowledged_bytes: int | None = None,
         max_reconnects: int = 5,
         heartbeat: float | None = 30.0,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         **options: Any,
     ) -> LiveConnection:
         """A live WebSocket connection: `async with gladia.live.connect(...) as live:`.
@@ -104,7 +119,8 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         align audio, and `resend=False` is needed if the session was created without
         acknowledgments. `yield_acknowledgments` (default: only if you set
         `receive_acknowledgments=True` yourself) yields `audio_chunk` acks to the iterator.
-        See `LiveConnection` for the other bounds.
+        See `LiveConnection` for the other bounds. `extra_headers`/`extra_query` go with the
+        REST calls (the session's creation), not the WebSocket handshake.
         """
         limits: dict[str, Any] = {
             "max_queued_messages": max_queued_messages,
@@ -114,6 +130,8 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
             "resend": resend,
             "connect_timeout": self._transport.connect_timeout,  # the client's, for the handshake
         }
+        check_headers(extra_headers)
+        merge_query(_region_params(region), extra_query)
         if session is not None:
             if request is not None or region is not None or set(options) - _FORMAT_NAMES:
                 raise GladiaConfigError(
@@ -138,7 +156,9 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         _region_params(region)  # checked now, before any I/O
         return LiveConnection(
             http=lambda: self._transport.session,
-            create=lambda: self.create(body, region=region),
+            create=lambda: self.create(
+                body, region=region, extra_headers=extra_headers, extra_query=extra_query
+            ),
             get_job=self.get,
             audio_format=_audio_format(body),
             yield_acknowledgments=bool(asked) if yield_acknowledgments is None
