@@ -483,7 +483,7 @@ class ShardedStream(Generic[T]):
         self._prev: set[str] = set()
         self._feeder: asyncio.Task[None] | None = None
         self._fed = asyncio.Event()
-        self._planned = self._claimed = self._closed = False
+        self._planned = self._claimed = self._closed = self._busy = False
         self._failure: Exception | None = None
 
     # -- public surface --
@@ -526,8 +526,19 @@ class ShardedStream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
+        """The next job. One caller at a time: a second task waiting meanwhile gets
+        RuntimeError (as an async generator's ``anext`` does) and takes nothing."""
         if self._failure is not None:
             raise self._failure
+        if self._busy:
+            raise RuntimeError("anext(): this stream is already being iterated by another task")
+        self._busy = True
+        try:
+            return await self._next()
+        finally:
+            self._busy = False
+
+    async def _next(self) -> T:
         if self._closed or (self._max_items is not None and self.stats.items >= self._max_items):
             await self.aclose()
             raise StopAsyncIteration

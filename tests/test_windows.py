@@ -376,3 +376,16 @@ async def test_max_items_batches_chain_through_tokens() -> None:
                 if not batch:
                     break
         assert got == fake.store.ids()
+
+
+async def test_a_second_concurrent_anext_is_refused() -> None:
+    async with FakeGladia(api_key=KEY, jobs=300, seed=17, transcript_seconds=0, latency_ms=5) as f:
+        async with GladiaClient(api_key=KEY, base_url=f.url) as gladia:
+            async with gladia.pre_recorded.list(shards=2, max_depth=100, lean=True) as stream:
+                first = asyncio.ensure_future(anext(stream))
+                await asyncio.sleep(0)
+                with pytest.raises(RuntimeError, match="already being iterated"):
+                    await anext(stream)
+                job = await first
+                rest = [j.id async for j in stream]
+            assert [job.id, *rest] == f.store.ids()
