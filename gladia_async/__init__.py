@@ -38,6 +38,7 @@ from ._logging import setup_logging as _setup_logging
 from ._raw import RawResponse
 from ._streams import Checkpoint, GetManyStream, ListStream, StreamStats
 from ._version import __version__
+from ._windows import ShardedStream, WalkStats
 from .resources.live_session import AudioFormat, LiveConnection, LiveSessionError
 from .webhooks import (
     WebhookVerificationError,
@@ -78,10 +79,12 @@ __all__ = [
     "ResponseEvent",
     "RetryEvent",
     "RetryPolicy",
+    "ShardedStream",
     "StreamStats",
     "UnprocessableEntityError",
     "UnsafeURLError",
     "WaitTimeoutError",
+    "WalkStats",
     "WebhookVerificationError",
     "__version__",
     "current_attempt",

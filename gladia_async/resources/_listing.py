@@ -1,5 +1,6 @@
 """JobCollection: the calls ``/v2/pre-recorded`` and ``/v2/live`` share (``get``, ``delete``,
-``download_file``, ``stream_file``, ``list``, ``list_page`` and ``get_many``).
+``download_file``, ``stream_file``, ``list``, ``list_page``, ``count``, ``partition`` and
+``get_many``).
 
 Turns keyword filters into a Checkpoint (the wire form of every filter, validated before any
 I/O), builds the page-fetch function the stream calls, and picks full or lean item types.
@@ -7,6 +8,7 @@ I/O), builds the page-fetch function the stream calls, and picks full or lean it
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import functools
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
@@ -26,6 +28,7 @@ from .._streams import (
     check_int,
 )
 from .._transport import Response, check_headers, merge_query
+from .._windows import DEFAULT_MAX_DEPTH, Planner, Probe, ShardedStream
 from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
 from . import JobRef, job_path
@@ -253,6 +256,36 @@ def _page_reached(
         emit(transport.hooks, "on_page", event)
 
 
+def _prober(transport: Transport) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
+    """probe(window, offset, limit): one list request decoding only ids and dates."""
+
+    async def probe(cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
+        return await _page_fetcher(transport, cp, Probe)(offset, limit)
+
+    return probe
+
+
+def _window_opener(
+    transport: Transport, item_type: type[Any], concurrency: int
+) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
+    """Opens a plain ListStream on one window (for the sharded walk)."""
+    policy = transport.retry_policy
+
+    def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
+        stats = StreamStats()
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats)
+        return ListStream(
+            fetch,
+            cp,
+            concurrency=concurrency,
+            max_items=max_items,
+            stats=stats,
+            retry_policy=policy,
+        )
+
+    return open_window
+
+
 class JobCollection(Generic[JobT, SummaryT]):
     """The per-job calls and the listing of one job collection.
 
@@ -355,6 +388,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: Literal[False] = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
+        shards: None = ...,
+        max_depth: int | None = ...,
     ) -> ListStream[JobT]: ...
 
     @overload
@@ -374,7 +409,72 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: Literal[True],
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
+        shards: None = ...,
+        max_depth: int | None = ...,
     ) -> ListStream[SummaryT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
+        shards: int,
+        max_depth: int | None = ...,
+    ) -> ShardedStream[JobT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
+        shards: int,
+        max_depth: int | None = ...,
+    ) -> ShardedStream[SummaryT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: bool = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
+        shards: int | None = ...,
+        max_depth: int | None = ...,
+    ) -> Any: ...
 
     def list(
         self,
@@ -392,7 +492,9 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: bool = False,
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-    ) -> ListStream[JobT] | ListStream[SummaryT]:
+        shards: int | None = None,
+        max_depth: int | None = None,
+    ) -> Any:
         """Stream every job matching the filters, newest first, each exactly once.
 
         Not a coroutine: returns a ListStream at once; nothing is sent until you iterate.
@@ -402,6 +504,9 @@ class JobCollection(Generic[JobT, SummaryT]):
         listing where it stopped, with its filters. Unless you pass ``before_date``, the listing
         is pinned to now: jobs created later are not part of it. ``lean=True`` yields
         PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
+        ``shards=N`` walks the listing as time windows of at most ``max_depth`` jobs (default
+        5,000), N at once, each re-counted when walked: every job that exists throughout is
+        yielded exactly once even while others are deleted (a ShardedStream; see partition).
         ``extra_headers``/``extra_query`` go with every page request. Invalid arguments raise
         GladiaConfigError here, before any I/O.
         """
@@ -428,8 +533,32 @@ class JobCollection(Generic[JobT, SummaryT]):
         check_headers(extra_headers)
         merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
-        stats = StreamStats()
         transport = self._transport.scoped(extra_headers, extra_query)
+        if shards is None and resume is not None and cp.shards:
+            shards = cp.shards
+        if max_depth is None and cp.max_depth:
+            max_depth = cp.max_depth
+        if shards is not None:
+            depth = check_int(DEFAULT_MAX_DEPTH if max_depth is None else max_depth, "max_depth", 2)
+            check_int(shards, "shards", 1, 1024)
+            check_int(concurrency, "concurrency", 1)
+            cp = msgspec.structs.replace(cp, shards=shards, max_depth=depth)
+            # Windows opened ahead hold one page each; the one being yielded from gets the rest
+            # of the shards x concurrency budget.
+            head = shards * concurrency - (shards - 1)
+            return ShardedStream(
+                _window_opener(transport, item_type, head),
+                Planner(_prober(transport), depth),
+                cp,
+                max_items=max_items,
+            )
+        if max_depth is not None:
+            raise GladiaConfigError("max_depth applies to a sharded walk: pass shards too")
+        if cp.window_count is not None or cp.shards:
+            cp = msgspec.structs.replace(
+                cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
+            )
+        stats = StreamStats()
         fetch = _deferred_page_fetcher(transport, cp, item_type, stats)
         return ListStream(
             fetch,
@@ -439,6 +568,73 @@ class JobCollection(Generic[JobT, SummaryT]):
             stats=stats,
             retry_policy=self._transport.retry_policy,
         )
+
+    def _pinned(self, filters: dict[str, Any], page_size: int | None = None) -> Checkpoint:
+        """The checkpoint of a new listing, pinned to now unless ``before_date`` is given."""
+        if filters.get("before_date") is None:
+            filters["before_date"] = utc_now_iso()
+        return build_checkpoint(
+            self._path,
+            page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
+            **filters,
+        )
+
+    async def count(
+        self,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> int:
+        """How many jobs match the filters, pinned like ``list()`` (``before_date`` defaults
+        to now). About 2 x log2(n) tiny ``limit=1`` probes (gallop, then bisect), none deeper
+        than ``max_depth``; a listing holding more is cut into time windows and added up."""
+        cp = self._pinned(
+            {
+                "status": status,
+                "date": date,
+                "before_date": before_date,
+                "after_date": after_date,
+                "custom_metadata": custom_metadata,
+            }
+        )
+        return await Planner(_prober(self._transport), max_depth).count(cp)
+
+    async def partition(
+        self,
+        parts: int,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> builtins.list[Checkpoint]:
+        """The pinned listing as at most ``parts`` disjoint time windows of similar job counts
+        (more when one would hold over ``max_depth`` jobs), newest first. Each is a plain
+        Checkpoint: ``list(resume=cp)`` or ``list(resume=cp.token)`` walks it, here or in
+        another process. Edges fall in gaps between jobs, so the windows' union is exactly the
+        listing however the API treats its date bounds."""
+        check_int(parts, "parts", 1)
+        cp = self._pinned(
+            {
+                "status": status,
+                "date": date,
+                "before_date": before_date,
+                "after_date": after_date,
+                "custom_metadata": custom_metadata,
+            },
+            page_size,
+        )
+        planner = Planner(_prober(self._transport), max_depth)
+        windows = await planner.partition(cp, parts)
+        out = [w.cp for w in windows]
+        return out[::-1] if planner.oldest_first else out
 
     @overload
     async def list_page(
