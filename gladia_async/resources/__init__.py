@@ -7,6 +7,7 @@ Shared by the pre-recorded and live resources: `job_path()` validates a job id a
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ import msgspec
 
 from .._errors import GladiaConfigError
 
-__all__ = ["HasId", "JobRef", "build_body", "job_id_of", "job_path"]
+__all__ = ["HasId", "JobRef", "build_body", "job_id_of", "job_path", "with_extra_body"]
 
 
 class HasId(Protocol):
@@ -30,28 +31,59 @@ JobRef = str | HasId
 S = TypeVar("S", bound=msgspec.Struct)
 
 
-def build_body(type_: type[S], request: S | None, options: dict[str, Any], what: str) -> S:
-    """A request Struct from a ready one or keyword options; a typo gets a "did you mean" hint.
+def build_body(
+    type_: type[S], request: S | Mapping[str, Any] | None, options: dict[str, Any], what: str
+) -> S:
+    """A request Struct from a ready one, a plain dict or keyword options, checked before I/O.
 
+    An option the Struct does not know raises GladiaConfigError, with a "did you mean" hint for
+    a near miss and a pointer to ``extra_body=`` otherwise (for fields newer than this client).
     `what` names the request in messages ("pre-recorded", "live").
     """
     name = type_.__name__
     if request is not None:
         if options:
-            raise GladiaConfigError(f"pass a {name} or keyword options, not both")
-        if not isinstance(request, type_):
-            raise GladiaConfigError(f"expected a {name}, not {type(request).__name__}")
-        return request
+            raise GladiaConfigError(f"pass a {name}, a dict or keyword options, not several")
+        if isinstance(request, type_):
+            return request
+        if not isinstance(request, Mapping):
+            raise GladiaConfigError(f"expected a {name} or a dict, not {type(request).__name__}")
+        options = dict(request)
     fields = type_.__struct_fields__
     for option in options:
         if option not in fields:
-            hint = difflib.get_close_matches(option, fields, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            raise GladiaConfigError(f"unknown {what} option {option!r}{suggestion}")
+            hint = difflib.get_close_matches(str(option), fields, n=1)
+            advice = (
+                f"did you mean {hint[0]!r}?"
+                if hint
+                else "pass a field this version does not know in extra_body={...}"
+            )
+            raise GladiaConfigError(f"unknown {what} option {option!r}; {advice}")
     try:
         return msgspec.convert(options, type_)
     except msgspec.ValidationError as exc:
         raise GladiaConfigError(f"invalid {what} option: {exc}") from exc
+
+
+def with_extra_body(
+    body: msgspec.Struct, extra_body: Mapping[str, Any] | None
+) -> msgspec.Struct | dict[str, Any]:
+    """`body`, with the top-level keys of `extra_body` merged over its JSON (they win).
+
+    The escape hatch for API fields newer than this client, as in openai-python and httpx-based
+    SDKs: sent as given, not validated beyond being JSON. Checked before any I/O.
+    """
+    if extra_body is None:
+        return body
+    if not isinstance(extra_body, Mapping) or not all(isinstance(k, str) for k in extra_body):
+        raise GladiaConfigError("extra_body must be a mapping with str keys")
+    merged: dict[str, Any] = msgspec.to_builtins(body)
+    merged.update(extra_body)
+    try:
+        msgspec.json.encode(merged)
+    except (TypeError, msgspec.EncodeError) as exc:
+        raise GladiaConfigError(f"extra_body is not JSON-serialisable: {exc}") from None
+    return merged
 
 
 def job_id_of(job: Any) -> str:

@@ -61,17 +61,21 @@ class Word(msgspec.Struct, kw_only=True, gc=False):
 
 
 class Utterance(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """A stretch of speech on one channel (REFERENCE 4.2)."""
+    """A stretch of speech on one channel (REFERENCE 4.2).
+
+    The AsyncAPI declares no required field here and its own examples omit ``confidence``,
+    ``channel``, ``words`` and ``language``: those default to None (``[]`` for ``words``).
+    """
 
     start: float
     end: float
-    confidence: float
-    channel: int
+    confidence: float | None = None
+    channel: int | None = None
     # Absent (not null) without diarization, and always absent on live utterances.
     speaker: int | None = None
-    words: list[Word]
+    words: list[Word] = msgspec.field(default_factory=list)
     text: str
-    language: str
+    language: str | None = None
 
 
 class Subtitle(msgspec.Struct, kw_only=True, gc=False):
@@ -109,10 +113,10 @@ class TranslationResult(msgspec.Struct, kw_only=True, gc=False):
 
     error: AddonError | None = None
     full_transcript: str
-    languages: list[str]
+    languages: list[str] = msgspec.field(default_factory=list)
     sentences: list[SentencesBlock] | None = None
     subtitles: list[Subtitle] | None = None
-    utterances: list[Utterance]
+    utterances: list[Utterance] = msgspec.field(default_factory=list)
 
 
 class TranslationBlock(AddonBlock, kw_only=True, gc=False):
@@ -206,13 +210,17 @@ class DiarizationBlock(AddonBlock, kw_only=True, gc=False):
 
 
 class Transcription(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The transcript: full text, detected languages, utterances (REFERENCE 6.6)."""
+    """The transcript: full text, detected languages, utterances (REFERENCE 6.6).
+
+    ``languages`` and ``utterances`` default to ``[]``: the AsyncAPI's post-transcript examples
+    omit them.
+    """
 
     full_transcript: str
-    languages: list[str]
+    languages: list[str] = msgspec.field(default_factory=list)
     sentences: list[SentencesBlock] | None = None
     subtitles: list[Subtitle] | None = None
-    utterances: list[Utterance]
+    utterances: list[Utterance] = msgspec.field(default_factory=list)
 
 
 class ResultMetadata(msgspec.Struct, kw_only=True, gc=False):

@@ -154,6 +154,7 @@ class PreRecordedRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True,
     pii_redaction_config: PiiRedactionConfig | None = None
     sentences: bool | None = None
     punctuation_enhanced: bool | None = None
+    model: str | None = None  # "solaria-1" (the API's default) or "solaria-3"
 
 
 class PreRecordedRequest(PreRecordedRequestParams, kw_only=True, omit_defaults=True, gc=False):
