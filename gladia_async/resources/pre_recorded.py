@@ -15,7 +15,7 @@ from .._errors import GladiaConfigError, JobFailedError, WaitTimeoutError
 from .._transport import Transport
 from ..types.lean import PreRecordedJobSummary
 from ..types.pre_recorded import CreatedJob, PreRecordedJob, PreRecordedRequest
-from . import JobRef, build_body, job_path, with_extra_body
+from . import JobRef, build_body, decode_job, job_path, with_extra_body
 from ._listing import JobCollection
 from .upload import UploadResource, UploadSource, is_url
 
@@ -95,7 +95,7 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
                 interval = poll_interval
                 while True:
                     resp = await self._transport.request("GET", path)
-                    job = decode(resp.body, PreRecordedJob, url=resp.url)
+                    job = decode_job(resp.body, PreRecordedJob, url=resp.url)
                     if job.status == "done":
                         return job
                     if job.status == "error":

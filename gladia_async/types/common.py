@@ -272,8 +272,13 @@ class Page(msgspec.Struct, Generic[T], kw_only=True, gc=False):
     offset: int = 0
 
 
-class BaseJob(msgspec.Struct, kw_only=True, gc=False):
-    """Fields shared by pre-recorded and live jobs (REFERENCE 6.5); see the subclasses."""
+class BaseJob(msgspec.Struct, kw_only=True, dict=True):
+    """Fields shared by pre-recorded and live jobs (REFERENCE 6.5); see the subclasses.
+
+    ``raw_json`` gives back the job's JSON exactly as the API sent it, unknown fields included.
+    (Jobs are the one GC-tracked Struct: ``dict=True``, which holds it, excludes ``gc=False``;
+    one tracked object per job costs nothing measurable, the gain was on words and utterances.)
+    """
 
     id: str
     request_id: str
@@ -287,3 +292,22 @@ class BaseJob(msgspec.Struct, kw_only=True, gc=False):
     post_session_metadata: dict[str, Any] | None = None
     kind: str
     file: JobFile | None = None
+
+    @property
+    def raw_json(self) -> bytes | None:
+        """This job's JSON exactly as the API sent it (every field, known or not, in the
+        server's order), for mirrors and exports that must not lose what the types do not
+        model; ``None`` when the client did not keep it.
+
+        Kept by ``get``, ``get_many``, ``wait`` and ``transcribe`` (the response body itself)
+        and, with ``raw_json=True``, by ``list`` and ``list_page`` (a copy of each item's
+        bytes, so a job kept alive does not pin its page). A Struct you build, change with
+        ``msgspec.structs.replace`` or decode yourself has none: it is not what the server
+        sent.
+        """
+        raw = self.__dict__.get(RAW_JSON_KEY)
+        return raw if isinstance(raw, bytes) else None
+
+
+RAW_JSON_KEY = "_raw_json"
+"""Where a job's ``__dict__`` holds its ``raw_json`` (set by the client's decoders)."""

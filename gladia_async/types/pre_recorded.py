@@ -174,7 +174,7 @@ class CreatedJob(msgspec.Struct, kw_only=True, gc=False):
     result_url: str | None = None
 
 
-class PreRecordedJob(BaseJob, kw_only=True, gc=False):
+class PreRecordedJob(BaseJob, kw_only=True):
     """A pre-recorded job, from ``GET /v2/pre-recorded/{id}`` and list pages (REFERENCE 6.5)."""
 
     request_params: PreRecordedRequestParams | None = None
