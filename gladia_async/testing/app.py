@@ -15,18 +15,13 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import msgspec
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
 from . import data
 from .faults import FAULT_KEYS, FOREIGN_NEXT, Fault, RecordedRequest
 from .store import JobRecord, UploadedFile, now_us
-from .validate import (
-    Invalid,
-    parse_list_query,
-    validate_common,
-    validate_live,
-    validate_prerecorded,
-)
+from .validate import Invalid, parse_list_query, validate_live, validate_prerecorded
 
 if TYPE_CHECKING:
     from .server import FakeGladia
@@ -219,7 +214,7 @@ class FakeApp:
         raw = await request.read()
         try:
             return json.loads(raw) if raw else None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
             raise Invalid("body must be valid JSON") from exc
 
     def new_job(self, kind: str, **fields: Any) -> JobRecord:
@@ -250,18 +245,18 @@ class FakeApp:
         ctype = request.content_type
         source: str | None = None
         if ctype.startswith("multipart/"):
-            reader = await request.multipart()
-            payload: bytes | None = None
-            filename = "audio"
-            async for part in reader:
-                if getattr(part, "name", None) == "audio":
-                    buf = bytearray()
-                    while chunk := await part.read_chunk(1 << 16):  # type: ignore[union-attr]
-                        buf += chunk
-                        if len(buf) > MAX_UPLOAD:
-                            return self.error(request, 413)
-                    payload = bytes(buf)
-                    filename = getattr(part, "filename", None) or "audio"
+            try:
+                found = await _audio_part(request)
+            except (ValueError, HttpProcessingError) as exc:
+                # No boundary, no start boundary, a control character in a part header, a
+                # body cut short: the client's mistake, so the documented 400, never a 500.
+                reason = str(exc).strip().splitlines()[0][:200]
+                raise Invalid(
+                    f"audio must be a file: malformed multipart body ({reason})"
+                ) from None
+            if found is None:
+                return self.error(request, 413)
+            payload, filename = found
             if payload is None:
                 raise Invalid("audio must be a file (multipart part named 'audio')")
         elif ctype == "application/json":
@@ -440,7 +435,6 @@ class FakeApp:
         if not isinstance(body, dict):
             raise Invalid("body must be a JSON object")
         errors += validate_live(body)
-        errors += validate_common(body)
         if errors:
             raise Invalid(*errors)
         params = data.live_params(body)
@@ -471,7 +465,7 @@ class FakeApp:
             return self.error(request, 413)
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if not isinstance(body, dict):
             raise Invalid("body must be a JSON object")
@@ -480,6 +474,25 @@ class FakeApp:
     async def unknown(self, request: web.Request) -> web.StreamResponse:
         """Any other path: 404 with the envelope."""
         return self.error(request, 404, f"Cannot {request.method} {request.path}")
+
+
+async def _audio_part(request: web.Request) -> tuple[bytes | None, str] | None:
+    """The bytes and filename of the multipart part named "audio" (None, "audio" when there is
+    none); None when it is larger than MAX_UPLOAD. Malformed bodies raise ValueError or
+    HttpProcessingError (aiohttp's)."""
+    reader = await request.multipart()
+    payload: bytes | None = None
+    filename = "audio"
+    async for part in reader:
+        if getattr(part, "name", None) == "audio":
+            buf = bytearray()
+            while chunk := await part.read_chunk(1 << 16):  # type: ignore[union-attr]
+                buf += chunk
+                if len(buf) > MAX_UPLOAD:
+                    return None
+            payload = bytes(buf)
+            filename = getattr(part, "filename", None) or "audio"
+    return payload, filename
 
 
 def _json(obj: Any, status: int) -> web.Response:
