@@ -25,6 +25,7 @@ from ._errors import (
     UnsafeURLError,
     WaitTimeoutError,
 )
+from ._filters import FilterMismatchError, ListingStats
 from ._streams import Checkpoint, GetManyStream, ListStream, StreamStats
 from ._version import __version__
 from .resources.live_session import AudioFormat, LiveConnection, LiveSessionError
@@ -45,6 +46,7 @@ __all__ = [
     "BadRequestError",
     "Checkpoint",
     "DecodeError",
+    "FilterMismatchError",
     "GetManyStream",
     "GladiaClient",
     "GladiaClientClosed",
@@ -53,6 +55,7 @@ __all__ = [
     "InternalServerError",
     "JobFailedError",
     "ListStream",
+    "ListingStats",
     "LiveConnection",
     "LiveSessionError",
     "NotFoundError",

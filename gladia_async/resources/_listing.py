@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 import msgspec
 
 from .._errors import GladiaConfigError, GladiaError
+from .._filters import ItemFilter, ListingStats, OnMismatch, check_on_mismatch, listing_stream
 from .._streams import (
     Checkpoint,
     GetManyStream,
@@ -276,6 +277,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
         raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
     ) -> ListStream[JobT]: ...
 
     @overload
@@ -294,6 +296,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
         raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
     ) -> ListStream[SummaryT]: ...
 
     def list(
@@ -311,6 +314,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         resume: Checkpoint | str | None = None,
         lean: bool = False,
         raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
     ) -> ListStream[JobT] | ListStream[SummaryT]:
         """Stream every job matching the filters, newest first, each exactly once.
 
@@ -322,7 +326,10 @@ class JobCollection(Generic[JobT, SummaryT]):
         is pinned to now: jobs created later are not part of it. ``lean=True`` yields
         PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
         ``raw_json=True`` keeps each item's exact JSON as ``item.raw_json`` (a second pass
-        over each page). Invalid arguments raise GladiaConfigError here, before any I/O.
+        over each page). Every item is checked against the filters: one the server did not
+        apply raises FilterMismatchError naming the filter, or with ``on_mismatch="drop"`` is
+        dropped and counted in ``stream.stats.dropped``. Invalid arguments raise
+        GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
             "status": status,
@@ -345,11 +352,12 @@ class JobCollection(Generic[JobT, SummaryT]):
                 **filters,
             )
         item_type = self._lean_type if lean else self._item_type
-        stats = StreamStats()
+        stats = ListingStats()
         fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats, raw_json)
-        return ListStream(
+        return listing_stream(
             fetch,
             cp,
+            on_mismatch=check_on_mismatch(on_mismatch),
             concurrency=concurrency,
             max_items=max_items,
             stats=stats,
@@ -369,6 +377,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[False] = ...,
         raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
     ) -> Page[JobT]: ...
 
     @overload
@@ -384,6 +393,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[True],
         raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
     ) -> Page[SummaryT]: ...
 
     async def list_page(
@@ -398,10 +408,12 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = None,
         lean: bool = False,
         raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
         as the server sent it). No snapshot pin, no retries beyond the transport's.
-        ``raw_json=True``: as for ``list()``."""
+        ``raw_json`` and ``on_mismatch`` (items checked against the filters): as for
+        ``list()``; dropped items leave the page shorter."""
         cp = build_checkpoint(
             self._path,
             status=status,
@@ -413,8 +425,16 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
+        check_on_mismatch(on_mismatch)
         fetch = _page_fetcher(self._transport, cp, item_type, raw_json=raw_json)
         page: Page[Any] = await fetch(offset, limit)
+        item_filter = ItemFilter.of(cp)
+        if item_filter is not None:
+            if on_mismatch == "drop":
+                kept = [item for item in page.items if item_filter.mismatch(item) is None]
+                page = msgspec.structs.replace(page, items=kept)
+            else:
+                item_filter.check_page(page)
         return page
 
     @overload

@@ -7,6 +7,7 @@ the quirks where the docs win; unknown fields are ignored, as the document does 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -80,17 +81,8 @@ def parse_list_query(q: MultiMapping[str]) -> ListQuery:
             lo, hi = day - 1, day + 86_400_000_000  # created in [day, day + 1d)
             after = lo if after is None else max(after, lo)
             before = hi if before is None else min(before, hi)
-    meta: Any = None
-    meta_key = None
-    if "custom_metadata" in q:
-        try:
-            meta = json.loads(q["custom_metadata"])
-        except (ValueError, RecursionError):
-            meta = None
-        if not isinstance(meta, dict):
-            errors.append("custom_metadata must be a JSON object")
-        else:
-            meta_key = filter_metadata_key(meta)
+    meta = metadata_filter(q, errors)
+    meta_key = None if meta is None else filter_metadata_key(meta)
     if errors:
         raise Invalid(*errors)
     return ListQuery(
@@ -102,6 +94,58 @@ def parse_list_query(q: MultiMapping[str]) -> ListQuery:
         metadata=meta,
         metadata_key=meta_key,
     )
+
+
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def metadata_filter(q: MultiMapping[str], errors: list[str]) -> dict[str, Any] | None:
+    """The custom_metadata filter, in either encoding (both honoured; REFERENCE section 1):
+
+    - the docs': a JSON object as the value, ``custom_metadata={"user":"a"}``;
+    - the official Python SDK 2.2.1's: one ``custom_metadata[user]=a`` pair per entry (nested
+      keys as ``custom_metadata[a][b]=c``). Values there are text: a JSON literal (``3``,
+      ``true``, ``null``) stands for that value, anything else for the string.
+
+    Both may be given; their entries are merged. None when neither is.
+    """
+    meta: dict[str, Any] | None = None
+    if "custom_metadata" in q:
+        try:
+            value = json.loads(q["custom_metadata"])
+        except (ValueError, RecursionError):
+            value = None
+        if not isinstance(value, dict):
+            errors.append("custom_metadata must be a JSON object")
+        else:
+            meta = value
+    for key, text in q.items():
+        if not key.startswith("custom_metadata["):
+            continue
+        rest = key[len("custom_metadata") :]
+        path = _BRACKETS.findall(rest)
+        if not path or "".join(f"[{p}]" for p in path) != rest:
+            errors.append(f"{key} is not a custom_metadata[key]=value filter")
+            continue
+        node = meta = {} if meta is None else meta
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[path[-1]] = _literal(text)
+    return meta
+
+
+def _literal(text: str) -> Any:
+    """A bracket-form value: the JSON literal it spells (3, 1.5, true, null), else the string."""
+    if text in ("True", "False", "None"):  # Python's str() of a value, as an SDK may send it
+        return {"True": True, "False": False, "None": None}[text]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if value is None or isinstance(value, bool | int | float) else text
 
 
 def validate_prerecorded(body: Any) -> list[str]:
