@@ -169,3 +169,34 @@ async def test_json_nested_too_deep_is_a_400(
     async with session.post(fake.url + path, data=b"[" * 100_000, headers=headers) as r:
         assert r.status == 400
         assert_envelope(await r.json(), 400, path)
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "message"),
+    [
+        ("/v2/transcription", "kind=podcast", "kind must only contain the following values"),
+        ("/v2/pre-recorded", "limit=0", "limit must not be less than 1"),
+        ("/v2/live", "offset=x", "offset must be an integer number"),
+        ("/v2/pre-recorded", "status=done,finished", "status must only contain"),
+        ("/v2/live", "after_date=yesterday", "after_date must be a valid ISO 8601 date string"),
+    ],
+)
+async def test_list_queries_the_spec_forbids_get_400(
+    fake: FakeGladia, session: aiohttp.ClientSession, path: str, query: str, message: str
+) -> None:
+    async with session.get(f"{fake.url}{path}?{query}", headers=KEY) as r:
+        assert r.status == 400
+        body = await r.json()
+    assert_envelope(body, 400, path)
+    assert any(message in e for e in body["validation_errors"]), body["validation_errors"]
+
+
+async def test_live_region_is_checked_from_the_document(
+    fake: FakeGladia, session: aiohttp.ClientSession
+) -> None:
+    async with session.post(f"{fake.url}/v2/live?region=mars", json={}, headers=KEY) as r:
+        assert r.status == 400
+        errors = (await r.json())["validation_errors"]
+    assert errors == ["region must be one of the following values: us-west, eu-west"]
+    async with session.post(f"{fake.url}/v2/live?region=eu-west", json={}, headers=KEY) as r:
+        assert r.status == 201

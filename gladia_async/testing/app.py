@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 
 from . import data
 from .faults import FAULT_KEYS, FOREIGN_NEXT, Fault, RecordedRequest
+from .schema import query_check
 from .store import JobRecord, UploadedFile, now_us
 from .validate import Invalid, parse_list_query, validate_live, validate_prerecorded
 
@@ -132,6 +133,7 @@ class FakeApp:
                 rec.status = 401
                 return resp
         try:
+            self.check_query(request)
             resp = await handler(request)
         except Invalid as exc:
             resp = self.error(request, 400, validation_errors=exc.errors)
@@ -139,6 +141,14 @@ class FakeApp:
             resp = self.error(request, exc.status)
         rec.status = resp.status
         return resp
+
+    def check_query(self, request: web.Request) -> None:
+        """Raise Invalid when the query breaks the OpenAPI document's rules for the route."""
+        resource = request.match_info.route.resource
+        template = getattr(resource, "canonical", None)
+        check = query_check(template, request.method) if template else None
+        if check is not None and (errors := check(request.query)):
+            raise Invalid(*errors)
 
     async def apply_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         """Produce the response (or the lack of one) a terminal fault describes."""
@@ -430,9 +440,8 @@ class FakeApp:
         errors = []
         if region is not None and region not in ("us-west", "eu-west"):
             errors.append("region must be one of the following values: us-west, eu-west")
-        body = await self.json_body(request)
-        if body is None:
-            body = {}
+        # No body at all means every default; a JSON null is not an object.
+        body = await self.json_body(request) if (await request.read()).strip() else {}
         if not isinstance(body, dict):
             raise Invalid("body must be a JSON object")
         errors += validate_live(body)

@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["QUIRKS", "Check", "Compiler", "openapi_document", "request_check"]
+from multidict import MultiMapping
+
+__all__ = ["QUIRKS", "Check", "Compiler", "openapi_document", "query_check", "request_check"]
 
 Check = Callable[[Any, str, list[str]], None]
 """check(value, path, errors): append a message to `errors` for each rule `value` breaks."""
@@ -89,6 +91,47 @@ def _compiler() -> Compiler:
 def request_check(path: str, method: str) -> Check:
     """The compiled check of the JSON request body of `method path` in the document."""
     return _compiler().request_body(path, method)
+
+
+@functools.cache
+def query_check(path: str, method: str) -> Callable[[MultiMapping[str]], list[str]] | None:
+    """The check of the query parameters of `method path` (a route template such as
+    "/v2/live"), or None when the document has no such operation.
+
+    Values are read as the document types them: integers parsed, arrays from repeated keys and
+    comma-joined values. Object parameters (``custom_metadata``) are left to the list handler,
+    which reads both of their encodings. Unknown parameters are ignored.
+    """
+    compiler = _compiler()
+    operation = compiler.doc["paths"].get(path, {}).get(method.lower())
+    if not isinstance(operation, dict):
+        return None
+    params: list[tuple[str, str | None, Check]] = []
+    for param in operation.get("parameters", ()):
+        if param.get("in") == "query":
+            schema = param.get("schema", {})
+            target = compiler.resolve(schema["$ref"]) if "$ref" in schema else schema
+            params.append((param["name"], target.get("type"), compiler.compile(schema)))
+
+    def check(query: MultiMapping[str]) -> list[str]:
+        errors: list[str] = []
+        for name, kind, param_check in params:
+            values = query.getall(name, [])
+            if not values or kind == "object":
+                continue
+            value: Any = values[-1]
+            if kind == "array":
+                value = [v.strip() for raw in values for v in raw.split(",")]
+            elif kind in ("integer", "number"):
+                try:
+                    value = int(value) if kind == "integer" else float(value)
+                except ValueError:
+                    errors.append(f"{name} {_TYPES[kind][1]}")
+                    continue
+            param_check(value, name, errors)
+        return errors
+
+    return check
 
 
 def _join(path: str, key: str | int) -> str:
