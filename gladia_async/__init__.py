@@ -26,6 +26,17 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._filters import FilterMismatchError, ListingStats
+from ._hooks import (
+    EventHooks,
+    PageEvent,
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    current_attempt,
+    otel_request_hook,
+)
+from ._logging import setup_logging as _setup_logging
+from ._raw import RawResponse
 from ._streams import Checkpoint, GetManyStream, ListStream, StreamStats
 from ._version import __version__
 from .resources.live_session import AudioFormat, LiveConnection, LiveSessionError
@@ -46,6 +57,7 @@ __all__ = [
     "BadRequestError",
     "Checkpoint",
     "DecodeError",
+    "EventHooks",
     "FilterMismatchError",
     "GetManyStream",
     "GladiaClient",
@@ -59,10 +71,15 @@ __all__ = [
     "LiveConnection",
     "LiveSessionError",
     "NotFoundError",
+    "PageEvent",
     "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
     "RetryPolicy",
     "StreamStats",
     "UnprocessableEntityError",
@@ -70,8 +87,12 @@ __all__ = [
     "WaitTimeoutError",
     "WebhookVerificationError",
     "__version__",
+    "current_attempt",
+    "otel_request_hook",
     "parse_callback",
     "parse_live_message",
     "parse_webhook",
     "verify_webhook",
 ]
+
+_setup_logging()  # GLADIA_LOG=debug|info, GLADIA_LOG_FORMAT=json

@@ -23,6 +23,7 @@ from collections.abc import (
     Callable,
     Iterable,
     Iterator,
+    Mapping,
 )
 from dataclasses import dataclass
 from types import TracebackType
@@ -213,6 +214,10 @@ class StreamStats:
     """Effective page size (lower than asked when the server caps ``limit``)."""
     bytes: int = 0
     """Response body bytes received for pages (wasted ones too), as counted by the fetch."""
+    retries: int = 0
+    """Retries the transport made for this stream's page requests, in total."""
+    last_headers: Mapping[str, str] | None = None
+    """Response headers of the last page the stream reached (None before the first)."""
 
 
 # -- ListStream ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ I/O), builds the page-fetch function the stream calls, and picks full or lean it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
@@ -15,6 +16,7 @@ import msgspec
 
 from .._errors import GladiaConfigError, GladiaError
 from .._filters import ItemFilter, ListingStats, OnMismatch, check_on_mismatch, listing_stream
+from .._hooks import PageEvent, emit, request_id_of
 from .._streams import (
     Checkpoint,
     GetManyStream,
@@ -23,12 +25,13 @@ from .._streams import (
     capture_errors,
     check_int,
 )
-from ..types.common import BaseJob, Page
+from .._transport import Response, check_headers, merge_query
+from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
 from . import JobRef, decode_job, decode_page, job_path
 
 if TYPE_CHECKING:
-    from .._transport import ByteStream, Transport
+    from .._transport import ByteStream, Headers, Query, Transport
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -94,7 +97,8 @@ def _day(value: DateLike) -> str:
 
 
 def _statuses(status: StatusFilter) -> tuple[str, ...]:
-    """One status or several, deduplicated in order; unknown values pass (open enum)."""
+    """One status or several, deduplicated in order. A value outside JobStatus is refused
+    before any I/O (a typo would list nothing), unless wrapped in UnknownStatus."""
     values = (status,) if isinstance(status, str) else tuple(status)
     if not values:
         raise GladiaConfigError("status filter is empty; pass None for no status filter")
@@ -102,6 +106,14 @@ def _statuses(status: StatusFilter) -> tuple[str, ...]:
     for value in values:
         if not isinstance(value, str) or not value.strip():
             raise GladiaConfigError(f"invalid status filter value: {value!r}")
+        if value not in KNOWN_STATUSES and not isinstance(value, UnknownStatus):
+            guess = suggest_status(value)
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise GladiaConfigError(
+                f"unknown job status {value!r}{hint}; known: {', '.join(KNOWN_STATUSES)}. "
+                f"For a status the API added later, pass UnknownStatus({value!r})"
+            )
+        value = str(value)
         if value not in out:
             out.append(value)
     return tuple(out)
@@ -115,6 +127,11 @@ def _metadata(value: Mapping[str, Any]) -> str:
         return msgspec.json.encode(dict(value)).decode()
     except (TypeError, msgspec.EncodeError) as exc:
         raise GladiaConfigError(f"custom_metadata is not JSON-serialisable: {exc}") from None
+
+
+def _page_params(cp: Checkpoint) -> list[tuple[str, str]]:
+    """The query names a page request sets itself (for the ``extra_query`` check)."""
+    return [("offset", ""), ("limit", ""), *cp.params()]
 
 
 def utc_now_iso() -> str:
@@ -186,10 +203,12 @@ def _page_fetcher(
     async def fetch(offset: int, limit: int) -> Page[ItemT]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
         resp = await transport.request("GET", path, params=params)
+        _count_retries(stats, resp)
         if stats is not None:
             stats.bytes += len(resp.body)
         page = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
         page.offset = offset
+        _page_reached(transport, stats, path, page, resp)
         return page
 
     return fetch
@@ -211,15 +230,35 @@ def _deferred_page_fetcher(
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
         resp = await transport.request("GET", path, params=params)
         stats.bytes += len(resp.body)
+        _count_retries(stats, resp)
 
         def page() -> Page[ItemT]:
             decoded = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
             decoded.offset = offset
+            _page_reached(transport, stats, path, decoded, resp)
             return decoded
 
         return page
 
     return fetch
+
+
+def _count_retries(stats: StreamStats | None, resp: Response) -> None:
+    """Add a page request's transport retries to the stream's stats."""
+    if stats is not None:
+        stats.retries += resp.retries
+
+
+def _page_reached(
+    transport: Transport, stats: StreamStats | None, path: str, page: Page[Any], resp: Response
+) -> None:
+    """A page was decoded: its headers become ``stats.last_headers``; ``on_page`` hooks run."""
+    if stats is not None:
+        stats.last_headers = resp.headers
+    if transport.hooks:
+        rid = request_id_of(resp.headers)
+        event = PageEvent(path, page.offset, len(page.items), len(resp.body), rid)
+        emit(transport.hooks, "on_page", event)
 
 
 class JobCollection(Generic[JobT, SummaryT]):
@@ -234,31 +273,77 @@ class JobCollection(Generic[JobT, SummaryT]):
     _lean_type: ClassVar[type[Any]]
     _transport: Transport
 
-    async def get(self, job_id: JobRef) -> JobT:
+    async def get(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> JobT:
         """The job with this id (or the id of a CreatedJob, LiveSession or job)."""
-        resp = await self._transport.request("GET", job_path(self._path, job_id))
+        resp = await self._transport.request(
+            "GET",
+            job_path(self._path, job_id),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
         result: JobT = decode_job(resp.body, self._item_type, url=resp.url)
         return result
 
-    async def delete(self, job_id: JobRef) -> None:
+    async def delete(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> None:
         """Delete a finished job (the API answers 403 while it is queued or processing)."""
-        await self._transport.request("DELETE", job_path(self._path, job_id))
+        await self._transport.request(
+            "DELETE",
+            job_path(self._path, job_id),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
 
-    async def download_file(self, job_id: JobRef) -> bytes:
+    async def download_file(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> bytes:
         """The job's audio (a live session's recording) as bytes, bounded by max_response_size."""
         resp = await self._transport.request(
-            "GET", job_path(self._path, job_id, "/file"), timeout=self._transport.file_timeout
+            "GET",
+            job_path(self._path, job_id, "/file"),
+            timeout=self._transport.file_timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         return resp.body
 
-    def stream_file(self, job_id: JobRef, *, chunk_size: int = 256 * 1024) -> ByteStream:
+    def stream_file(
+        self,
+        job_id: JobRef,
+        *,
+        chunk_size: int = 256 * 1024,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> ByteStream:
         """The job's audio as an async iterator of byte chunks, for large files.
 
         Use ``async with gladia.pre_recorded.stream_file(id) as chunks:`` to release the
         connection even when leaving the loop early (it is released when exhausted).
+        ``chunks.response`` (status, headers, retries) is set once the first chunk is asked for.
         """
+        check_headers(extra_headers)
+        merge_query(None, extra_query)
         return self._transport.byte_stream(
-            "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
+            "GET",
+            job_path(self._path, job_id, "/file"),
+            chunk_size=chunk_size,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
 
     @overload
@@ -278,6 +363,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: Literal[False] = ...,
         raw_json: bool = ...,
         on_mismatch: OnMismatch = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> ListStream[JobT]: ...
 
     @overload
@@ -297,6 +384,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: Literal[True],
         raw_json: bool = ...,
         on_mismatch: OnMismatch = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> ListStream[SummaryT]: ...
 
     def list(
@@ -315,6 +404,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: bool = False,
         raw_json: bool = False,
         on_mismatch: OnMismatch = "raise",
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> ListStream[JobT] | ListStream[SummaryT]:
         """Stream every job matching the filters, newest first, each exactly once.
 
@@ -328,7 +419,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         ``raw_json=True`` keeps each item's exact JSON as ``item.raw_json`` (a second pass
         over each page). Every item is checked against the filters: one the server did not
         apply raises FilterMismatchError naming the filter, or with ``on_mismatch="drop"`` is
-        dropped and counted in ``stream.stats.dropped``. Invalid arguments raise
+        dropped and counted in ``stream.stats.dropped``. ``extra_headers``/``extra_query`` go
+        with every page request. Invalid arguments raise
         GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
@@ -351,9 +443,12 @@ class JobCollection(Generic[JobT, SummaryT]):
                 offset=0 if start_offset is None else start_offset,
                 **filters,
             )
+        check_headers(extra_headers)
+        merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
         stats = ListingStats()
-        fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats, raw_json)
+        transport = self._transport.scoped(extra_headers, extra_query)
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
         return listing_stream(
             fetch,
             cp,
@@ -378,6 +473,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: Literal[False] = ...,
         raw_json: bool = ...,
         on_mismatch: OnMismatch = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> Page[JobT]: ...
 
     @overload
@@ -394,6 +491,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: Literal[True],
         raw_json: bool = ...,
         on_mismatch: OnMismatch = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> Page[SummaryT]: ...
 
     async def list_page(
@@ -409,6 +508,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         lean: bool = False,
         raw_json: bool = False,
         on_mismatch: OnMismatch = "raise",
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
         as the server sent it). No snapshot pin, no retries beyond the transport's.
@@ -426,7 +527,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         )
         item_type = self._lean_type if lean else self._item_type
         check_on_mismatch(on_mismatch)
-        fetch = _page_fetcher(self._transport, cp, item_type, raw_json=raw_json)
+        transport = self._transport.scoped(extra_headers, extra_query)
+        fetch = _page_fetcher(transport, cp, item_type, raw_json=raw_json)
         page: Page[Any] = await fetch(offset, limit)
         item_filter = ItemFilter.of(cp)
         if item_filter is not None:
@@ -444,6 +546,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = ...,
         return_exceptions: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> GetManyStream[str, JobT]: ...
 
     @overload
@@ -453,6 +557,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = ...,
         return_exceptions: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> GetManyStream[str, JobT | GladiaError]: ...
 
     def get_many(
@@ -461,6 +567,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = DEFAULT_GET_MANY_CONCURRENCY,
         return_exceptions: bool = False,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> GetManyStream[str, JobT] | GetManyStream[str, JobT | GladiaError]:
         """Fetch many jobs, at most ``concurrency`` at once, yielding them in input order.
 
@@ -470,6 +578,11 @@ class JobCollection(Generic[JobT, SummaryT]):
         GladiaError (e.g. NotFoundError) in its place and the batch goes on.
         Use ``async with`` (or ``aclose()``) to stop early without leftovers.
         """
+        check_headers(extra_headers)
+        merge_query(None, extra_query)
+        get: Callable[[str], Awaitable[JobT]] = self.get
+        if extra_headers or extra_query:
+            get = functools.partial(self.get, extra_headers=extra_headers, extra_query=extra_query)
         if return_exceptions:
-            return GetManyStream(job_ids, capture_errors(self.get), concurrency=concurrency)
-        return GetManyStream(job_ids, self.get, concurrency=concurrency)
+            return GetManyStream(job_ids, capture_errors(get), concurrency=concurrency)
+        return GetManyStream(job_ids, get, concurrency=concurrency)

@@ -139,6 +139,9 @@ class FakeApp:
             resp = self.error(request, 400, validation_errors=exc.errors)
         except web.HTTPException as exc:
             resp = self.error(request, exc.status)
+        if not resp.prepared and "x-aipi-call-id" not in resp.headers:
+            # Every answer names its call, as Gladia's does (errors draw theirs above).
+            resp.headers["x-aipi-call-id"] = f"G-{fake.stats['requests']:08x}"
         rec.status = resp.status
         return resp
 
