@@ -8,6 +8,7 @@ import json
 import pytest
 from aiohttp import web
 
+import gladia_async.types
 from gladia_async import GladiaClient
 from gladia_async._errors import BadRequestError, GladiaConfigError
 from gladia_async.types import LiveRequest, PreRecordedRequest, PreRecordedRequestParams
@@ -103,10 +104,28 @@ def test_request_structs_have_every_documented_field() -> None:
 
     doc = openapi()
     schemas = doc["components"]["schemas"]
+    t = gladia_async.types
     pairs = [
         ("InitTranscriptionRequest", PreRecordedRequest),
         ("PreRecordedRequestParamsResponse", PreRecordedRequestParams),
         ("StreamingRequest", LiveRequest),
+        ("StreamingRequestParamsResponse", t.LiveRequestParams),
+        ("CustomVocabularyEntryDTO", t.VocabularyEntry),
+        ("CustomVocabularyConfigDTO", t.CustomVocabularyConfig),
+        ("CallbackConfigDto", t.CallbackConfig),
+        ("SubtitlesConfigDTO", t.SubtitlesConfig),
+        ("DiarizationConfigDTO", t.DiarizationConfig),
+        ("TranslationConfigDTO", t.TranslationConfig),
+        ("SummarizationConfigDTO", t.SummarizationConfig),
+        ("CustomSpellingConfigDTO", t.CustomSpellingConfig),
+        ("AudioToLlmListConfigDTO", t.AudioToLlmConfig),
+        ("PiiRedactionConfigDTO", t.PiiRedactionConfig),
+        ("LanguageConfig", t.LanguageConfig),
+        ("PreProcessingConfig", t.PreProcessingConfig),
+        ("RealtimeProcessingConfig", t.RealtimeProcessingConfig),
+        ("PostProcessingConfig", t.PostProcessingConfig),
+        ("MessagesConfig", t.MessagesConfig),
+        ("CallbackConfig", t.LiveCallbackConfig),
     ]
     for schema_name, struct in pairs:
         missing = set(schemas[schema_name]["properties"]) - set(struct.__struct_fields__)
