@@ -80,6 +80,18 @@ async def test_bad_options_fail_before_io() -> None:
         await live.create({"sample_rat": 8000})
     with pytest.raises(GladiaConfigError, match="extra_body"):
         await live.create(numerals=True)
+    # Nested config dicts are checked too (msgspec alone would drop an unknown nested key).
+    with pytest.raises(GladiaConfigError, match=r"did you mean 'language_config\.languages'"):
+        await pr.create(audio_url="https://a.test/x", language_config={"languges": ["en"]})
+    with pytest.raises(GladiaConfigError, match=r"vocabulary\[1\].intensity'"):
+        await pr.create(
+            audio_url="https://a.test/x",
+            custom_vocabulary_config={"vocabulary": ["a", {"value": "b", "intensty": 1}]},
+        )
+    with pytest.raises(GladiaConfigError, match=r"realtime_processing\.translation_config"):
+        await live.create(realtime_processing={"translation_config": {"target_langs": ["fr"]}})
+    with pytest.raises(GladiaConfigError, match="extra_body"):
+        await live.create(messages_config={"receive_telepathy": True})
     with pytest.raises(GladiaConfigError, match="audio_url"):
         await pr.create({"model": "solaria-3"})
     with pytest.raises(GladiaConfigError, match="not several"):
