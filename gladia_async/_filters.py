@@ -236,6 +236,8 @@ class DroppingListStream(ListStream[T]):
             item = await super().__anext__()
             if self._filter.mismatch(item) is None:
                 self._kept += 1
+                if self._limit is not None and self._kept >= self._limit:
+                    await self.aclose()  # nothing more is needed: stop what is in flight now
                 return item
             self._listing_stats.items -= 1
             self._listing_stats.dropped += 1

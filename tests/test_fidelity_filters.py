@@ -74,6 +74,7 @@ async def test_drop_mode_drops_and_counts() -> None:
     assert done == [PAGE["items"][1]["id"], LAST["items"][0]["id"]]
     assert stream.stats.dropped == 1 and stream.stats.items == 2
     assert first == done[:1] and capped.stats.dropped == 1
+    assert capped.checkpoint.offset == 2  # just after the item yielded last
     assert pages == [["done"], ["done"]] and lean.stats.dropped == 1
     assert [j.status for j in page.items] == ["done"]
 
