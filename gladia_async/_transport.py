@@ -651,10 +651,13 @@ class Transport:
         body: BodyFactory | None,
         headers: Mapping[str, str],
         client_timeout: aiohttp.ClientTimeout,
+        resend: bool = True,
     ) -> AsyncIterator[aiohttp.ClientResponse | _Failure]:
         """Open one attempt, following same-origin redirects; yields the response or a failure.
 
         Every URL requested here has passed `url_for` or `_check_url`, so the key is attached.
+        Without `resend` (a request that is not idempotent), a redirect that would send the
+        same method again (307, 308; 301/302 but for POST) raises APIStatusError instead.
         """
         session = self.session
         reached = False
@@ -690,6 +693,14 @@ class Transport:
                 if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                     method, body = "GET", None
                     headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+                elif not resend:
+                    raise APIStatusError(
+                        f"refusing to follow a {resp.status} redirect of {method}: the request "
+                        "reached the server, and a request that is not idempotent is never sent "
+                        "twice",
+                        status=resp.status, method=method, url=self._redact(str(resp.url)),
+                        headers=resp.headers,
+                    )  # fmt: skip
                 url, params = target, None
                 continue
             async with resp:
@@ -836,7 +847,7 @@ class Transport:
             token = _ATTEMPT.set(attempt + 1)
             try:
                 result = await self._attempt(
-                    method, url, params, body, all_headers, client_timeout, limit
+                    method, url, params, body, all_headers, client_timeout, limit, safe
                 )
             finally:
                 _ATTEMPT.reset(token)
@@ -879,11 +890,13 @@ class Transport:
         headers: Mapping[str, str],
         client_timeout: aiohttp.ClientTimeout,
         limit: int | None,
+        resend: bool,
     ) -> Response | _Failure:
         """One attempt: the whole answer (error bodies capped at 1 MiB) or a connection failure."""
         async with self._open(
-            method, url, params=params, body=body, headers=headers, client_timeout=client_timeout
-        ) as resp:
+            method, url, params=params, body=body, headers=headers,
+            client_timeout=client_timeout, resend=resend,
+        ) as resp:  # fmt: skip
             if isinstance(resp, _Failure):
                 return resp
             final_url = str(resp.url)

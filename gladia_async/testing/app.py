@@ -412,7 +412,7 @@ class FakeApp:
             return origin + "?" + urlencode(pairs, safe=",:", quote_via=quote)
 
         nxt: str | None = link(offset + limit) if more else None
-        if foreign is not None:
+        if foreign is not None and nxt is not None:
             nxt = link(offset + limit, foreign.foreign_origin.rstrip("/") + request.path)
         parts = [
             b'{"first":',
