@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 
 import msgspec
 
-from .._decode import decode
 from .._errors import GladiaConfigError, GladiaError
+from .._filters import ItemFilter, ListingStats, OnMismatch, check_on_mismatch, listing_stream
 from .._hooks import PageEvent, emit, request_id_of
 from .._streams import (
     Checkpoint,
@@ -31,7 +31,7 @@ from .._transport import Response, check_headers, merge_query
 from .._windows import DEFAULT_MAX_DEPTH, Planner, Probe, ShardedStream
 from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
-from . import JobRef, job_path
+from . import JobRef, decode_job, decode_page, job_path
 
 if TYPE_CHECKING:
     from .._transport import ByteStream, Headers, Query, Transport
@@ -191,13 +191,17 @@ def _resume_point(
 
 
 def _page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats | None = None
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[ItemT],
+    stats: StreamStats | None = None,
+    raw_json: bool = False,
 ) -> Callable[[int, int], Awaitable[Page[ItemT]]]:
     """fetch(offset, limit) -> Page for a stream, adding body sizes to ``stats.bytes``.
 
     It holds the transport and the stats, never the stream (tasks must not keep it alive).
     """
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+    path, filters = cp.path, cp.params()
 
     async def fetch(offset: int, limit: int) -> Page[ItemT]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
@@ -205,7 +209,7 @@ def _page_fetcher(
         _count_retries(stats, resp)
         if stats is not None:
             stats.bytes += len(resp.body)
-        page: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+        page = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
         page.offset = offset
         _page_reached(transport, stats, path, page, resp)
         return page
@@ -214,12 +218,16 @@ def _page_fetcher(
 
 
 def _deferred_page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[ItemT],
+    stats: StreamStats,
+    raw_json: bool = False,
 ) -> Callable[[int, int], Awaitable[Callable[[], Page[ItemT]]]]:
     """fetch(offset, limit) for a ListStream: the body now, its decoding when the stream
     reaches the page. Decoding in page order, after the next requests went out, keeps the
     window's requests in flight instead of queueing them behind pages not yet needed."""
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+    path, filters = cp.path, cp.params()
 
     async def fetch(offset: int, limit: int) -> Callable[[], Page[ItemT]]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
@@ -228,7 +236,7 @@ def _deferred_page_fetcher(
         _count_retries(stats, resp)
 
         def page() -> Page[ItemT]:
-            decoded: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+            decoded = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
             decoded.offset = offset
             _page_reached(transport, stats, path, decoded, resp)
             return decoded
@@ -266,17 +274,23 @@ def _prober(transport: Transport) -> Callable[[Checkpoint, int, int], Awaitable[
 
 
 def _window_opener(
-    transport: Transport, item_type: type[Any], concurrency: int
+    transport: Transport,
+    item_type: type[Any],
+    concurrency: int,
+    raw_json: bool,
+    on_mismatch: OnMismatch,
 ) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
-    """Opens a plain ListStream on one window (for the sharded walk)."""
+    """Opens a plain ListStream on one window (for the sharded walk), its items checked
+    against the window's filters like any listing's."""
     policy = transport.retry_policy
 
     def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
-        stats = StreamStats()
-        fetch = _deferred_page_fetcher(transport, cp, item_type, stats)
-        return ListStream(
+        stats = ListingStats()
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
+        return listing_stream(
             fetch,
             cp,
+            on_mismatch=on_mismatch,
             concurrency=concurrency,
             max_items=max_items,
             stats=stats,
@@ -312,7 +326,7 @@ class JobCollection(Generic[JobT, SummaryT]):
             extra_headers=extra_headers,
             extra_query=extra_query,
         )
-        result: JobT = decode(resp.body, self._item_type, url=resp.url)
+        result: JobT = decode_job(resp.body, self._item_type, url=resp.url)
         return result
 
     async def delete(
@@ -386,6 +400,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: None = ...,
@@ -407,6 +423,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: None = ...,
@@ -428,6 +446,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: int,
@@ -449,6 +469,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: int,
@@ -470,6 +492,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: bool = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: int | None = ...,
@@ -490,6 +514,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = None,
         resume: Checkpoint | str | None = None,
         lean: bool = False,
+        raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         shards: int | None = None,
@@ -507,7 +533,11 @@ class JobCollection(Generic[JobT, SummaryT]):
         ``shards=N`` walks the listing as time windows of at most ``max_depth`` jobs (default
         5,000), N at once, each re-counted when walked: every job that exists throughout is
         yielded exactly once even while others are deleted (a ShardedStream; see partition).
-        ``extra_headers``/``extra_query`` go with every page request. Invalid arguments raise
+        ``raw_json=True`` keeps each item's exact JSON as ``item.raw_json`` (a second pass
+        over each page). Every item is checked against the filters: one the server did not
+        apply raises FilterMismatchError naming the filter, or with ``on_mismatch="drop"`` is
+        dropped and counted in ``stream.stats.dropped``. ``extra_headers``/``extra_query`` go
+        with every page request. Invalid arguments raise
         GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
@@ -534,6 +564,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
         transport = self._transport.scoped(extra_headers, extra_query)
+        mismatch = check_on_mismatch(on_mismatch)
         if shards is None and resume is not None and cp.shards:
             shards = cp.shards
         if max_depth is None and cp.max_depth:
@@ -547,7 +578,7 @@ class JobCollection(Generic[JobT, SummaryT]):
             # of the shards x concurrency budget.
             head = shards * concurrency - (shards - 1)
             return ShardedStream(
-                _window_opener(transport, item_type, head),
+                _window_opener(transport, item_type, head, raw_json, mismatch),
                 Planner(_prober(transport), depth),
                 cp,
                 max_items=max_items,
@@ -558,11 +589,12 @@ class JobCollection(Generic[JobT, SummaryT]):
             cp = msgspec.structs.replace(
                 cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
             )
-        stats = StreamStats()
-        fetch = _deferred_page_fetcher(transport, cp, item_type, stats)
-        return ListStream(
+        stats = ListingStats()
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
+        return listing_stream(
             fetch,
             cp,
+            on_mismatch=mismatch,
             concurrency=concurrency,
             max_items=max_items,
             stats=stats,
@@ -648,6 +680,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
     ) -> Page[JobT]: ...
@@ -664,6 +698,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
     ) -> Page[SummaryT]: ...
@@ -679,11 +715,15 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = None,
         custom_metadata: Mapping[str, Any] | None = None,
         lean: bool = False,
+        raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
-        as the server sent it). No snapshot pin, no retries beyond the transport's."""
+        as the server sent it). No snapshot pin, no retries beyond the transport's.
+        ``raw_json`` and ``on_mismatch`` (items checked against the filters): as for
+        ``list()``; dropped items leave the page shorter."""
         cp = build_checkpoint(
             self._path,
             status=status,
@@ -695,8 +735,17 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
+        check_on_mismatch(on_mismatch)
         transport = self._transport.scoped(extra_headers, extra_query)
-        page: Page[Any] = await _page_fetcher(transport, cp, item_type)(offset, limit)
+        fetch = _page_fetcher(transport, cp, item_type, raw_json=raw_json)
+        page: Page[Any] = await fetch(offset, limit)
+        item_filter = ItemFilter.of(cp)
+        if item_filter is not None:
+            if on_mismatch == "drop":
+                kept = [item for item in page.items if item_filter.mismatch(item) is None]
+                page = msgspec.structs.replace(page, items=kept)
+            else:
+                item_filter.check_page(page)
         return page
 
     @overload
