@@ -25,6 +25,7 @@ from ._errors import (
     UnsafeURLError,
     WaitTimeoutError,
 )
+from ._filters import FilterMismatchError, ListingStats
 from ._hooks import (
     EventHooks,
     PageEvent,
@@ -38,6 +39,7 @@ from ._logging import setup_logging as _setup_logging
 from ._raw import RawResponse
 from ._streams import Checkpoint, GetManyStream, ListStream, StreamStats
 from ._version import __version__
+from ._windows import ShardedStream, WalkStats
 from .resources.live_session import AudioFormat, LiveConnection, LiveSessionError
 from .webhooks import (
     WebhookVerificationError,
@@ -57,6 +59,7 @@ __all__ = [
     "Checkpoint",
     "DecodeError",
     "EventHooks",
+    "FilterMismatchError",
     "GetManyStream",
     "GladiaClient",
     "GladiaClientClosed",
@@ -65,6 +68,7 @@ __all__ = [
     "InternalServerError",
     "JobFailedError",
     "ListStream",
+    "ListingStats",
     "LiveConnection",
     "LiveSessionError",
     "NotFoundError",
@@ -78,10 +82,12 @@ __all__ = [
     "ResponseEvent",
     "RetryEvent",
     "RetryPolicy",
+    "ShardedStream",
     "StreamStats",
     "UnprocessableEntityError",
     "UnsafeURLError",
     "WaitTimeoutError",
+    "WalkStats",
     "WebhookVerificationError",
     "__version__",
     "current_attempt",

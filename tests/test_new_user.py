@@ -159,6 +159,7 @@ def test_fields_matching_nothing_is_a_usage_error(
     assert run(fake, "list", "--max-items", "5", "--fields", "id,file.duration") == 2
     err = capsys.readouterr().err
     assert "'file.duration' matched nothing" in err
+    assert resume_lines(err) == []  # a wrong path is not worth resuming
     # A path that exists but is null on some jobs, or only in some, is fine.
     assert run(fake, "list", "--fields", "id,result.metadata.billing_time") == 0
 

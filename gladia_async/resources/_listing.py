@@ -1,5 +1,6 @@
 """JobCollection: the calls ``/v2/pre-recorded`` and ``/v2/live`` share (``get``, ``delete``,
-``download_file``, ``stream_file``, ``list``, ``list_page`` and ``get_many``).
+``download_file``, ``stream_file``, ``list``, ``list_page``, ``count``, ``partition`` and
+``get_many``).
 
 Turns keyword filters into a Checkpoint (the wire form of every filter, validated before any
 I/O), builds the page-fetch function the stream calls, and picks full or lean item types.
@@ -7,6 +8,7 @@ I/O), builds the page-fetch function the stream calls, and picks full or lean it
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import functools
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
@@ -14,8 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 
 import msgspec
 
-from .._decode import decode
 from .._errors import GladiaConfigError, GladiaError
+from .._filters import ItemFilter, ListingStats, OnMismatch, check_on_mismatch, listing_stream
 from .._hooks import PageEvent, emit, request_id_of
 from .._streams import (
     Checkpoint,
@@ -26,9 +28,10 @@ from .._streams import (
     check_int,
 )
 from .._transport import Response, check_headers, merge_query
+from .._windows import DEFAULT_MAX_DEPTH, Planner, Probe, ShardedStream
 from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
-from . import JobRef, job_path
+from . import JobRef, decode_job, decode_page, job_path
 
 if TYPE_CHECKING:
     from .._transport import ByteStream, Headers, Query, Transport
@@ -188,13 +191,17 @@ def _resume_point(
 
 
 def _page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats | None = None
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[ItemT],
+    stats: StreamStats | None = None,
+    raw_json: bool = False,
 ) -> Callable[[int, int], Awaitable[Page[ItemT]]]:
     """fetch(offset, limit) -> Page for a stream, adding body sizes to ``stats.bytes``.
 
     It holds the transport and the stats, never the stream (tasks must not keep it alive).
     """
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+    path, filters = cp.path, cp.params()
 
     async def fetch(offset: int, limit: int) -> Page[ItemT]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
@@ -202,7 +209,7 @@ def _page_fetcher(
         _count_retries(stats, resp)
         if stats is not None:
             stats.bytes += len(resp.body)
-        page: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+        page = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
         page.offset = offset
         _page_reached(transport, stats, path, page, resp)
         return page
@@ -211,12 +218,16 @@ def _page_fetcher(
 
 
 def _deferred_page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[ItemT],
+    stats: StreamStats,
+    raw_json: bool = False,
 ) -> Callable[[int, int], Awaitable[Callable[[], Page[ItemT]]]]:
     """fetch(offset, limit) for a ListStream: the body now, its decoding when the stream
     reaches the page. Decoding in page order, after the next requests went out, keeps the
     window's requests in flight instead of queueing them behind pages not yet needed."""
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+    path, filters = cp.path, cp.params()
 
     async def fetch(offset: int, limit: int) -> Callable[[], Page[ItemT]]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
@@ -225,7 +236,7 @@ def _deferred_page_fetcher(
         _count_retries(stats, resp)
 
         def page() -> Page[ItemT]:
-            decoded: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+            decoded = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
             decoded.offset = offset
             _page_reached(transport, stats, path, decoded, resp)
             return decoded
@@ -251,6 +262,42 @@ def _page_reached(
         rid = request_id_of(resp.headers)
         event = PageEvent(path, page.offset, len(page.items), len(resp.body), rid)
         emit(transport.hooks, "on_page", event)
+
+
+def _prober(transport: Transport) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
+    """probe(window, offset, limit): one list request decoding only ids and dates."""
+
+    async def probe(cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
+        return await _page_fetcher(transport, cp, Probe)(offset, limit)
+
+    return probe
+
+
+def _window_opener(
+    transport: Transport,
+    item_type: type[Any],
+    concurrency: int,
+    raw_json: bool,
+    on_mismatch: OnMismatch,
+) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
+    """Opens a plain ListStream on one window (for the sharded walk), its items checked
+    against the window's filters like any listing's."""
+    policy = transport.retry_policy
+
+    def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
+        stats = ListingStats()
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
+        return listing_stream(
+            fetch,
+            cp,
+            on_mismatch=on_mismatch,
+            concurrency=concurrency,
+            max_items=max_items,
+            stats=stats,
+            retry_policy=policy,
+        )
+
+    return open_window
 
 
 class JobCollection(Generic[JobT, SummaryT]):
@@ -279,7 +326,7 @@ class JobCollection(Generic[JobT, SummaryT]):
             extra_headers=extra_headers,
             extra_query=extra_query,
         )
-        result: JobT = decode(resp.body, self._item_type, url=resp.url)
+        result: JobT = decode_job(resp.body, self._item_type, url=resp.url)
         return result
 
     async def delete(
@@ -353,8 +400,12 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
+        shards: None = ...,
+        max_depth: int | None = ...,
     ) -> ListStream[JobT]: ...
 
     @overload
@@ -372,9 +423,82 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
+        shards: None = ...,
+        max_depth: int | None = ...,
     ) -> ListStream[SummaryT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
+        shards: int,
+        max_depth: int | None = ...,
+    ) -> ShardedStream[JobT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
+        shards: int,
+        max_depth: int | None = ...,
+    ) -> ShardedStream[SummaryT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: bool = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
+        shards: int | None = ...,
+        max_depth: int | None = ...,
+    ) -> Any: ...
 
     def list(
         self,
@@ -390,9 +514,13 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = None,
         resume: Checkpoint | str | None = None,
         lean: bool = False,
+        raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
-    ) -> ListStream[JobT] | ListStream[SummaryT]:
+        shards: int | None = None,
+        max_depth: int | None = None,
+    ) -> Any:
         """Stream every job matching the filters, newest first, each exactly once.
 
         Not a coroutine: returns a ListStream at once; nothing is sent until you iterate.
@@ -402,7 +530,14 @@ class JobCollection(Generic[JobT, SummaryT]):
         listing where it stopped, with its filters. Unless you pass ``before_date``, the listing
         is pinned to now: jobs created later are not part of it. ``lean=True`` yields
         PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
-        ``extra_headers``/``extra_query`` go with every page request. Invalid arguments raise
+        ``shards=N`` walks the listing as time windows of at most ``max_depth`` jobs (default
+        5,000), N at once, each re-counted when walked: every job that exists throughout is
+        yielded exactly once even while others are deleted (a ShardedStream; see partition).
+        ``raw_json=True`` keeps each item's exact JSON as ``item.raw_json`` (a second pass
+        over each page). Every item is checked against the filters: one the server did not
+        apply raises FilterMismatchError naming the filter, or with ``on_mismatch="drop"`` is
+        dropped and counted in ``stream.stats.dropped``. ``extra_headers``/``extra_query`` go
+        with every page request. Invalid arguments raise
         GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
@@ -428,17 +563,110 @@ class JobCollection(Generic[JobT, SummaryT]):
         check_headers(extra_headers)
         merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
-        stats = StreamStats()
         transport = self._transport.scoped(extra_headers, extra_query)
-        fetch = _deferred_page_fetcher(transport, cp, item_type, stats)
-        return ListStream(
+        mismatch = check_on_mismatch(on_mismatch)
+        if shards is None and resume is not None and cp.shards:
+            shards = cp.shards
+        if max_depth is None and cp.max_depth:
+            max_depth = cp.max_depth
+        if shards is not None:
+            depth = check_int(DEFAULT_MAX_DEPTH if max_depth is None else max_depth, "max_depth", 2)
+            check_int(shards, "shards", 1, 1024)
+            check_int(concurrency, "concurrency", 1)
+            cp = msgspec.structs.replace(cp, shards=shards, max_depth=depth)
+            # Windows opened ahead hold one page each; the one being yielded from gets the rest
+            # of the shards x concurrency budget.
+            head = shards * concurrency - (shards - 1)
+            return ShardedStream(
+                _window_opener(transport, item_type, head, raw_json, mismatch),
+                Planner(_prober(transport), depth),
+                cp,
+                max_items=max_items,
+            )
+        if max_depth is not None:
+            raise GladiaConfigError("max_depth applies to a sharded walk: pass shards too")
+        if cp.window_count is not None or cp.shards:
+            cp = msgspec.structs.replace(
+                cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
+            )
+        stats = ListingStats()
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
+        return listing_stream(
             fetch,
             cp,
+            on_mismatch=mismatch,
             concurrency=concurrency,
             max_items=max_items,
             stats=stats,
             retry_policy=self._transport.retry_policy,
         )
+
+    def _pinned(self, filters: dict[str, Any], page_size: int | None = None) -> Checkpoint:
+        """The checkpoint of a new listing, pinned to now unless ``before_date`` is given."""
+        if filters.get("before_date") is None:
+            filters["before_date"] = utc_now_iso()
+        return build_checkpoint(
+            self._path,
+            page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
+            **filters,
+        )
+
+    async def count(
+        self,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> int:
+        """How many jobs match the filters, pinned like ``list()`` (``before_date`` defaults
+        to now). About 2 x log2(n) tiny ``limit=1`` probes (gallop, then bisect), none deeper
+        than ``max_depth``; a listing holding more is cut into time windows and added up."""
+        cp = self._pinned(
+            {
+                "status": status,
+                "date": date,
+                "before_date": before_date,
+                "after_date": after_date,
+                "custom_metadata": custom_metadata,
+            }
+        )
+        return await Planner(_prober(self._transport), max_depth).count(cp)
+
+    async def partition(
+        self,
+        parts: int,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> builtins.list[Checkpoint]:
+        """The pinned listing as at most ``parts`` disjoint time windows of similar job counts
+        (more when one would hold over ``max_depth`` jobs), newest first. Each is a plain
+        Checkpoint: ``list(resume=cp)`` or ``list(resume=cp.token)`` walks it, here or in
+        another process. Edges fall in gaps between jobs, so the windows' union is exactly the
+        listing however the API treats its date bounds."""
+        check_int(parts, "parts", 1)
+        cp = self._pinned(
+            {
+                "status": status,
+                "date": date,
+                "before_date": before_date,
+                "after_date": after_date,
+                "custom_metadata": custom_metadata,
+            },
+            page_size,
+        )
+        planner = Planner(_prober(self._transport), max_depth)
+        windows = await planner.partition(cp, parts)
+        out = [w.cp for w in windows]
+        return out[::-1] if planner.oldest_first else out
 
     @overload
     async def list_page(
@@ -452,6 +680,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
     ) -> Page[JobT]: ...
@@ -468,6 +698,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
     ) -> Page[SummaryT]: ...
@@ -483,11 +715,15 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = None,
         custom_metadata: Mapping[str, Any] | None = None,
         lean: bool = False,
+        raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
-        as the server sent it). No snapshot pin, no retries beyond the transport's."""
+        as the server sent it). No snapshot pin, no retries beyond the transport's.
+        ``raw_json`` and ``on_mismatch`` (items checked against the filters): as for
+        ``list()``; dropped items leave the page shorter."""
         cp = build_checkpoint(
             self._path,
             status=status,
@@ -499,8 +735,17 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
+        check_on_mismatch(on_mismatch)
         transport = self._transport.scoped(extra_headers, extra_query)
-        page: Page[Any] = await _page_fetcher(transport, cp, item_type)(offset, limit)
+        fetch = _page_fetcher(transport, cp, item_type, raw_json=raw_json)
+        page: Page[Any] = await fetch(offset, limit)
+        item_filter = ItemFilter.of(cp)
+        if item_filter is not None:
+            if on_mismatch == "drop":
+                kept = [item for item in page.items if item_filter.mismatch(item) is None]
+                page = msgspec.structs.replace(page, items=kept)
+            else:
+                item_filter.check_page(page)
         return page
 
     @overload

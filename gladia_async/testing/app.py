@@ -9,24 +9,20 @@ import asyncio
 import hashlib
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import msgspec
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
 from . import data
 from .faults import FAULT_KEYS, FOREIGN_NEXT, Fault, RecordedRequest
-from .store import JobRecord, UploadedFile, now_us
-from .validate import (
-    Invalid,
-    parse_list_query,
-    validate_common,
-    validate_live,
-    validate_prerecorded,
-)
+from .schema import query_check
+from .store import JobRecord, UploadedFile, now_us, parse_time
+from .validate import Invalid, parse_list_query, validate_live, validate_prerecorded
 
 if TYPE_CHECKING:
     from .server import FakeGladia
@@ -137,6 +133,7 @@ class FakeApp:
                 rec.status = 401
                 return resp
         try:
+            self.check_query(request)
             resp = await handler(request)
         except Invalid as exc:
             resp = self.error(request, 400, validation_errors=exc.errors)
@@ -147,6 +144,14 @@ class FakeApp:
             resp.headers["x-aipi-call-id"] = f"G-{fake.stats['requests']:08x}"
         rec.status = resp.status
         return resp
+
+    def check_query(self, request: web.Request) -> None:
+        """Raise Invalid when the query breaks the OpenAPI document's rules for the route."""
+        resource = request.match_info.route.resource
+        template = getattr(resource, "canonical", None)
+        check = query_check(template, request.method) if template else None
+        if check is not None and (errors := check(request.query)):
+            raise Invalid(*errors)
 
     async def apply_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         """Produce the response (or the lack of one) a terminal fault describes."""
@@ -222,7 +227,7 @@ class FakeApp:
         raw = await request.read()
         try:
             return json.loads(raw) if raw else None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
             raise Invalid("body must be valid JSON") from exc
 
     def new_job(self, kind: str, **fields: Any) -> JobRecord:
@@ -253,18 +258,19 @@ class FakeApp:
         ctype = request.content_type
         source: str | None = None
         if ctype.startswith("multipart/"):
-            reader = await request.multipart()
-            payload: bytes | None = None
-            filename = "audio"
-            async for part in reader:
-                if getattr(part, "name", None) == "audio":
-                    buf = bytearray()
-                    while chunk := await part.read_chunk(1 << 16):  # type: ignore[union-attr]
-                        buf += chunk
-                        if len(buf) > MAX_UPLOAD:
-                            return self.error(request, 413)
-                    payload = bytes(buf)
-                    filename = getattr(part, "filename", None) or "audio"
+            try:
+                found = await _audio_part(request)
+            except (ValueError, HttpProcessingError, AssertionError) as exc:
+                # (aiohttp before 3.13 asserts on a body cut short: "Reading after EOF")
+                # No boundary, no start boundary, a control character in a part header, a
+                # body cut short: the client's mistake, so the documented 400, never a 500.
+                reason = str(exc).strip().splitlines()[0][:200]
+                raise Invalid(
+                    f"audio must be a file: malformed multipart body ({reason})"
+                ) from None
+            if found is None:
+                return self.error(request, 413)
+            payload, filename = found
             if payload is None:
                 raise Invalid("audio must be a file (multipart part named 'audio')")
         elif ctype == "application/json":
@@ -381,20 +387,30 @@ class FakeApp:
 
     def list_body(self, request: web.Request, kind: str) -> bytes:
         """The list page for a request (raises Invalid on bad parameters)."""
+        fake = self.fake
         lq = parse_list_query(request.query)
         offset, limit = lq.offset, lq.limit
-        table = self.fake.store.tables[kind]
+        if fake.max_offset is not None and offset > fake.max_offset:
+            raise Invalid(f"offset must not be greater than {fake.max_offset}")
+        table = fake.store.tables[kind]
         recs, lo, hi = table.select(
             statuses=lq.statuses,
-            after_us=lq.after_us,
-            before_us=lq.before_us,
+            after_us=_bound(lq.after_us, request.query.get("after_date"), -fake.after_inclusive),
+            before_us=_bound(lq.before_us, request.query.get("before_date"), fake.before_inclusive),
             metadata=lq.metadata,
             metadata_key=lq.metadata_key,
         )
-        start = lo + offset
-        stop = min(start + limit, hi)
-        page = recs[start:stop] if start < hi else []
-        more = stop < hi
+        page: Sequence[JobRecord]
+        if fake.oldest_first:  # the same selection read from its other end
+            stop = hi - offset
+            start = max(lo, stop - limit)
+            page = list(reversed(recs[start:stop])) if stop > lo else []
+            more = start > lo
+        else:
+            start = lo + offset
+            stop = min(start + limit, hi)
+            page = recs[start:stop] if start < hi else []
+            more = stop < hi
         if not more and self.fake.next_on_full_last_page and len(page) == limit:
             more = True
         filters = [(k, v) for k, v in request.query.items() if k not in ("offset", "limit")]
@@ -426,6 +442,12 @@ class FakeApp:
             kinds = {k for raw in request.query.getall("kind", []) for k in raw.split(",")}
             if kinds == {"live"}:
                 kind = "live"
+        fake = self.fake
+        if fake.offset_latency_ms:
+            offset = request.query.get("offset", "0")
+            depth = int(offset) if offset.isdigit() else 0
+            await asyncio.sleep(depth * fake.offset_latency_ms / 1e6)
+        fake.delete_during_list(kind)
         return web.Response(body=self.list_body(request, kind), content_type="application/json")
 
     # --- live -----------------------------------------------------------------------------
@@ -437,13 +459,11 @@ class FakeApp:
         errors = []
         if region is not None and region not in ("us-west", "eu-west"):
             errors.append("region must be one of the following values: us-west, eu-west")
-        body = await self.json_body(request)
-        if body is None:
-            body = {}
+        # No body at all means every default; a JSON null is not an object.
+        body = await self.json_body(request) if (await request.read()).strip() else {}
         if not isinstance(body, dict):
             raise Invalid("body must be a JSON object")
         errors += validate_live(body)
-        errors += validate_common(body)
         if errors:
             raise Invalid(*errors)
         params = data.live_params(body)
@@ -474,7 +494,7 @@ class FakeApp:
             return self.error(request, 413)
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if not isinstance(body, dict):
             raise Invalid("body must be a JSON object")
@@ -483,6 +503,43 @@ class FakeApp:
     async def unknown(self, request: web.Request) -> web.StreamResponse:
         """Any other path: 404 with the envelope."""
         return self.error(request, 404, f"Cannot {request.method} {request.path}")
+
+
+def _bound(merged: int | None, raw: str | None, shift: int) -> int | None:
+    """A date bound moved by ``shift`` microseconds when it is the request's own
+    ``before_date``/``after_date`` (not the ``date`` filter's day): makes it inclusive."""
+    if merged is None or raw is None or not shift:
+        return merged
+    try:
+        explicit = parse_time(raw)
+    except ValueError:
+        return merged
+    return merged + shift if merged == explicit else merged
+
+
+async def _audio_part(request: web.Request) -> tuple[bytes | None, str] | None:
+    """The bytes and filename of the multipart part named "audio" (None, "audio" when there is
+    none); None when it is larger than MAX_UPLOAD. Malformed bodies raise ValueError or
+    HttpProcessingError (aiohttp's)."""
+    reader = await request.multipart()
+    payload: bytes | None = None
+    filename = "audio"
+    async for part in reader:
+        if part is None:  # pragma: no cover - the iterator stops before
+            break
+        for key, value in part.headers.items():
+            # Newer aiohttp refuses these itself; older releases let them through.
+            if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in key + value):
+                raise ValueError(f"control character in the part header {key!r}")
+        if getattr(part, "name", None) == "audio":
+            buf = bytearray()
+            while chunk := await part.read_chunk(1 << 16):  # type: ignore[union-attr]
+                buf += chunk
+                if len(buf) > MAX_UPLOAD:
+                    return None
+            payload = bytes(buf)
+            filename = getattr(part, "filename", None) or "audio"
+    return payload, filename
 
 
 def _json(obj: Any, status: int) -> web.Response:
