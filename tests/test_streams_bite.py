@@ -285,3 +285,23 @@ def test_defaults_and_the_duplicate_window_size() -> None:
     assert ListStream(fake, start(10), concurrency=2)._seen._size == DEDUPE_MIN_IDS
     assert ListStream(fake, start(100), concurrency=8)._seen._size == 1600  # 2 x 100 x 8
     assert GetManyStream([], fake)._concurrency == 8
+
+
+async def test_items_view_counts_duplicates_and_claims_the_stream() -> None:
+    fake = FakeList(30)
+    calls = 0
+
+    async def shifting(offset: int, limit: int) -> Page[Item]:
+        nonlocal calls
+        calls += 1
+        return await fake(offset - 2 if calls == 2 else offset, limit)
+
+    stream = ListStream(shifting, start(10), concurrency=1)
+    first = await anext(stream)
+    with pytest.raises(RuntimeError, match="only once"):
+        stream.pages()  # items were taken already
+    async with stream:
+        ids = [first.id] + [item.id async for item in stream]
+    expected = [i.id for i in fake.items]
+    assert ids == expected[:18] + expected[20:]  # the page served 8-17 for 10-19
+    assert stream.stats.duplicates == 2

@@ -17,11 +17,14 @@ from gladia_async._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    GladiaClientClosed,
     GladiaConfigError,
     InternalServerError,
+    UnsafeURLError,
 )
 from gladia_async._transport import (
     Response,
+    Transport,
     _translate,
     check_headers,
     merge_query,
@@ -219,3 +222,31 @@ async def test_derive_refuses_unknown_settings_and_starts_open() -> None:
     assert not grandchild.closed and grandchild.timeout == 2.0
     await transport.aclose()
     assert grandchild.closed
+
+
+async def test_closed_sessions_and_views() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        view = transport.scoped({"X-Tenant": "a"}, None)
+        await view.request("GET", "/v2/x")
+        await view.aclose()  # a view never closes the session it shares
+        assert (await transport.request("GET", "/v2/x")).status == 200
+        await transport.aclose()
+        with pytest.raises(GladiaClientClosed):
+            transport.session  # noqa: B018
+        async with aiohttp.ClientSession() as borrowed:
+            lender = Transport(api_key="k" * 20, base_url=server.url, session=borrowed)
+        with pytest.raises(GladiaClientClosed, match="given to the client is closed"):
+            await lender.request("GET", "/v2/x")
+    assert server.requests[0].headers["X-Tenant"] == "a"
+
+
+def test_urls_without_a_host_or_of_another_scheme_are_refused() -> None:
+    transport, _ = make_transport()
+    for url in ("https:///v2/x", "ftp://api.example.test/v2/x", "https://:443/v2/x"):
+        with pytest.raises(UnsafeURLError):
+            transport.url_for(url)
+    assert transport.url_for("https://api.example.test/v2/x") == "https://api.example.test/v2/x"
