@@ -305,3 +305,38 @@ async def test_items_view_counts_duplicates_and_claims_the_stream() -> None:
     expected = [i.id for i in fake.items]
     assert ids == expected[:18] + expected[20:]  # the page served 8-17 for 10-19
     assert stream.stats.duplicates == 2
+
+
+async def test_max_items_closes_the_window_at_the_last_item() -> None:
+    fake = FakeList(100)
+    stream = ListStream(fake, start(10), concurrency=3, max_items=10)
+    got = [(await anext(stream)).id for _ in range(10)]
+    assert got == [i.id for i in fake.items[:10]]
+    assert not other_tasks()  # closed with the 10th item, not at the next anext
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+
+
+async def test_aclose_mid_page_ends_the_iteration() -> None:
+    stream = ListStream(FakeList(30), start(10), concurrency=1)
+    assert [(await anext(stream)).id for _ in range(3)] == ["j00000", "j00001", "j00002"]
+    await stream.aclose()
+    with pytest.raises(StopAsyncIteration):  # not the rest of the page it held
+        await anext(stream)
+    claimed = ListStream(FakeList(30), start(10))
+    aiter(claimed)
+    with pytest.raises(RuntimeError, match="only once"):
+        claimed.pages()
+
+
+async def test_a_page_ending_in_duplicates_still_moves_the_checkpoint() -> None:
+    items = [Item(f"j{i:02d}") for i in range(20)]
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        if offset == 10:  # the last page ends with two ids already yielded
+            return Page(items=items[10:18] + items[:2], next_url=None)
+        return Page(items=items[:10], next_url="https://x/?offset=10")
+
+    stream = ListStream(fetch, start(10), concurrency=1)
+    assert len(await collect(stream)) == 18
+    assert stream.checkpoint.offset == 20 and stream.stats.duplicates == 2

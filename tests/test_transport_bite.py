@@ -250,3 +250,19 @@ def test_urls_without_a_host_or_of_another_scheme_are_refused() -> None:
         with pytest.raises(UnsafeURLError):
             transport.url_for(url)
     assert transport.url_for("https://api.example.test/v2/x") == "https://api.example.test/v2/x"
+
+
+def test_url_refusals_say_why_and_timeouts_by_kind() -> None:
+    transport, _ = make_transport(timeout=30.0, connect_timeout=4.0)
+    with pytest.raises(UnsafeURLError, match="not an http"):
+        transport.url_for("ftp://api.example.test/v2/x")
+    with pytest.raises(UnsafeURLError, match="outside"):
+        transport.url_for("https://evil.example/v2/x")
+    assert transport.same_origin("https://evil.example/v2/x") is False
+    assert transport.same_origin("https://api.example.test/v2/x") is True
+    whole = transport._client_timeout(None)
+    assert (whole.total, whole.connect, whole.sock_read) == (30.0, 4.0, None)
+    assert transport._client_timeout(5.0).total == 5.0
+    streaming = transport._client_timeout(None, streaming=True)
+    assert (streaming.total, streaming.connect, streaming.sock_read) == (None, 4.0, 30.0)
+    assert transport._client_timeout(7.0, streaming=True).sock_read == 7.0
