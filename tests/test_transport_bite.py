@@ -266,3 +266,16 @@ def test_url_refusals_say_why_and_timeouts_by_kind() -> None:
     streaming = transport._client_timeout(None, streaming=True)
     assert (streaming.total, streaming.connect, streaming.sock_read) == (None, 4.0, 30.0)
     assert transport._client_timeout(7.0, streaming=True).sock_read == 7.0
+
+
+async def test_a_retry_after_of_exactly_the_cap_is_honoured() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if len(server.requests) == 1:
+            return web.Response(status=503, headers={"Retry-After": "60"})
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)  # retry_after_cap 60 s (the default)
+        assert (await transport.request("GET", "/v2/x")).status == 200
+        await transport.aclose()
+    assert slept == [60.0]
