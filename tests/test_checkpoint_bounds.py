@@ -48,6 +48,8 @@ def test_token_contents() -> None:
     assert Checkpoint.from_token(token_of(good)).offset == 5
     with pytest.raises(GladiaConfigError, match="invalid checkpoint token"):
         Checkpoint.from_token(token_of({**good, "z": 1}))  # unknown fields are refused
+    with pytest.raises(TypeError):
+        Checkpoint(PATH, 0, 10)  # type: ignore[misc]  # keyword-only: fields may be added
     cp = make()
     with pytest.raises(AttributeError):
         cp.offset = 3  # type: ignore[misc]  # frozen

@@ -279,3 +279,53 @@ async def test_a_retry_after_of_exactly_the_cap_is_honoured() -> None:
         assert (await transport.request("GET", "/v2/x")).status == 200
         await transport.aclose()
     assert slept == [60.0]
+
+
+async def test_status_300_is_an_error_and_methods_are_case_insensitive() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/choices":
+            return web.Response(status=300, body=b"{}", content_type="application/json")
+        if len(server.requests) % 2:
+            return web.Response(status=503)
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url, retry_policy=RetryPolicy(max_retries=1))
+        with pytest.raises(APIStatusError) as info:
+            await transport.request("GET", "/v2/choices")
+        assert info.value.status == 300
+        with pytest.raises(APIStatusError):
+            async with transport.stream("GET", "/v2/choices"):
+                pass  # pragma: no cover
+        server.requests.clear()
+        resp = await transport.request("get", "/v2/x")  # a lowercase GET is still safe to retry
+        assert resp.status == 200 and resp.retries == 1 and 0 <= resp.elapsed < 3600
+        server.requests.clear()
+        async with transport.stream("get", "/v2/x") as streamed:
+            assert streamed.status == 200
+        await transport.aclose()
+    assert len(slept) == 2
+
+
+async def test_streams_use_the_file_timeout_and_the_views_query() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"abc")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url, file_timeout=300.0, timeout=60.0)
+        view = transport.scoped(None, {"tenant": "a"})
+        seen: list[tuple[float | None, bool]] = []
+        original = view._client_timeout
+
+        def recording(timeout: float | None, streaming: bool = False) -> aiohttp.ClientTimeout:
+            seen.append((timeout, streaming))
+            return original(timeout, streaming)
+
+        view._client_timeout = recording  # type: ignore[method-assign]
+        async with view.stream("GET", "/v2/file") as resp:
+            assert resp.status == 200
+        async with view.stream("GET", "/v2/file", timeout=5.0):
+            pass
+        await transport.aclose()
+    assert seen == [(300.0, True), (5.0, True)]
+    assert [r.query for r in server.requests] == ["tenant=a", "tenant=a"]
