@@ -102,3 +102,15 @@ def test_custom_metadata_bounds() -> None:
     refused("longer than 1024 characters", custom_metadata=exact[:-2] + 'x"}')
     refused("invalid checkpoint custom_metadata", custom_metadata="{nope")
     refused("must be a JSON object", custom_metadata="[1]")
+
+
+def test_sharded_walk_fields() -> None:
+    cp = make()
+    assert (cp.shards, cp.max_depth, cp.oldest_first, cp.window_count) == (0, 0, False, None)
+    assert make(shards=1024).shards == 1024
+    refused("shards", shards=1025)
+    refused("shards", shards=-1)
+    refused("max_depth", max_depth=-1)
+    assert make(window_count=0).window_count == 0
+    refused("window_count", window_count=-1)
+    refused("oldest_first", oldest_first="yes")

@@ -340,3 +340,24 @@ async def test_a_page_ending_in_duplicates_still_moves_the_checkpoint() -> None:
     stream = ListStream(fetch, start(10), concurrency=1)
     assert len(await collect(stream)) == 18
     assert stream.checkpoint.offset == 20 and stream.stats.duplicates == 2
+
+
+async def test_a_retry_after_at_the_cap_pauses_and_the_backoff_needs_no_header() -> None:
+    for policy, exc, pause in (
+        (POLICY, refusal(60.0), 60.0),  # exactly the cap: honoured, not a failure
+        (RetryPolicy(base_delay=0.25, retry_after_cap=0.0), refusal(None), 0.25),
+    ):
+        fake = FakeList(10)
+        fake.faults = {0: exc}
+        stream = ListStream(fake, start(10), concurrency=1, retry_policy=policy)
+        slept = recording(stream)
+        assert len(await collect(stream)) == 10
+        assert slept == [pause]
+
+
+async def test_the_stream_closes_with_its_last_item_and_stats_have_slots() -> None:
+    stream = ListStream(FakeList(100), start(10), concurrency=3, max_items=10)
+    for _ in range(10):
+        await anext(stream)
+    assert "closed" in repr(stream)
+    assert not hasattr(StreamStats(), "__dict__")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import AsyncIterator
 
 import aiohttp
 import multidict
@@ -329,3 +330,23 @@ async def test_streams_use_the_file_timeout_and_the_views_query() -> None:
         await transport.aclose()
     assert seen == [(300.0, True), (5.0, True)]
     assert [r.query for r in server.requests] == ["tenant=a", "tenant=a"]
+
+
+async def test_a_one_shot_body_is_never_sent_twice() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/moved":
+            return web.Response(status=307, headers={"Location": "/v2/x"})
+        return web.Response(status=503)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"chunk"
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        with pytest.raises(InternalServerError):  # a PUT is safe, but this body is gone
+            await transport.request("PUT", "/v2/x", data=body())
+        assert slept == [] and server.count() == 1
+        with pytest.raises(APIConnectionError, match="cannot be sent twice"):
+            await transport.request("PUT", "/v2/moved", data=body())
+        await transport.aclose()
+    assert server.count() == 2
