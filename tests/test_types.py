@@ -290,7 +290,8 @@ def test_every_struct_is_tolerant_and_gc_free() -> None:
     for struct in structs:
         config = struct.__struct_config__
         assert not config.forbid_unknown_fields, struct
-        assert config.gc is False, struct
+        # Jobs carry their raw_json in a __dict__ (dict=True), which excludes gc=False.
+        assert config.gc is issubclass(struct, common.BaseJob), struct
         assert struct.__doc__, struct
 
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 
 import msgspec
 
-from .._decode import decode
 from .._errors import GladiaConfigError, GladiaError
 from .._streams import (
     Checkpoint,
@@ -25,7 +24,7 @@ from .._streams import (
 )
 from ..types.common import BaseJob, Page
 from ..types.lean import JobSummary
-from . import JobRef, job_path
+from . import JobRef, decode_job, decode_page, job_path
 
 if TYPE_CHECKING:
     from .._transport import ByteStream, Transport
@@ -171,20 +170,24 @@ def _resume_point(
 
 
 def _page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats | None = None
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[ItemT],
+    stats: StreamStats | None = None,
+    raw_json: bool = False,
 ) -> Callable[[int, int], Awaitable[Page[ItemT]]]:
     """fetch(offset, limit) -> Page for a stream, adding body sizes to ``stats.bytes``.
 
     It holds the transport and the stats, never the stream (tasks must not keep it alive).
     """
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+    path, filters = cp.path, cp.params()
 
     async def fetch(offset: int, limit: int) -> Page[ItemT]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
         resp = await transport.request("GET", path, params=params)
         if stats is not None:
             stats.bytes += len(resp.body)
-        page: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+        page = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
         page.offset = offset
         return page
 
@@ -192,12 +195,16 @@ def _page_fetcher(
 
 
 def _deferred_page_fetcher(
-    transport: Transport, cp: Checkpoint, item_type: type[ItemT], stats: StreamStats
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[ItemT],
+    stats: StreamStats,
+    raw_json: bool = False,
 ) -> Callable[[int, int], Awaitable[Callable[[], Page[ItemT]]]]:
     """fetch(offset, limit) for a ListStream: the body now, its decoding when the stream
     reaches the page. Decoding in page order, after the next requests went out, keeps the
     window's requests in flight instead of queueing them behind pages not yet needed."""
-    path, filters, page_type = cp.path, cp.params(), Page[item_type]  # type: ignore[valid-type]
+    path, filters = cp.path, cp.params()
 
     async def fetch(offset: int, limit: int) -> Callable[[], Page[ItemT]]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
@@ -205,7 +212,7 @@ def _deferred_page_fetcher(
         stats.bytes += len(resp.body)
 
         def page() -> Page[ItemT]:
-            decoded: Page[ItemT] = decode(resp.body, page_type, url=resp.url)
+            decoded = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
             decoded.offset = offset
             return decoded
 
@@ -229,7 +236,7 @@ class JobCollection(Generic[JobT, SummaryT]):
     async def get(self, job_id: JobRef) -> JobT:
         """The job with this id (or the id of a CreatedJob, LiveSession or job)."""
         resp = await self._transport.request("GET", job_path(self._path, job_id))
-        result: JobT = decode(resp.body, self._item_type, url=resp.url)
+        result: JobT = decode_job(resp.body, self._item_type, url=resp.url)
         return result
 
     async def delete(self, job_id: JobRef) -> None:
@@ -268,6 +275,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
     ) -> ListStream[JobT]: ...
 
     @overload
@@ -285,6 +293,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
     ) -> ListStream[SummaryT]: ...
 
     def list(
@@ -301,6 +310,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = None,
         resume: Checkpoint | str | None = None,
         lean: bool = False,
+        raw_json: bool = False,
     ) -> ListStream[JobT] | ListStream[SummaryT]:
         """Stream every job matching the filters, newest first, each exactly once.
 
@@ -311,7 +321,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         listing where it stopped, with its filters. Unless you pass ``before_date``, the listing
         is pinned to now: jobs created later are not part of it. ``lean=True`` yields
         PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
-        Invalid arguments raise GladiaConfigError here, before any I/O.
+        ``raw_json=True`` keeps each item's exact JSON as ``item.raw_json`` (a second pass
+        over each page). Invalid arguments raise GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
             "status": status,
@@ -335,7 +346,7 @@ class JobCollection(Generic[JobT, SummaryT]):
             )
         item_type = self._lean_type if lean else self._item_type
         stats = StreamStats()
-        fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats)
+        fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats, raw_json)
         return ListStream(
             fetch,
             cp,
@@ -357,6 +368,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
     ) -> Page[JobT]: ...
 
     @overload
@@ -371,6 +383,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = ...,
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
     ) -> Page[SummaryT]: ...
 
     async def list_page(
@@ -384,9 +397,11 @@ class JobCollection(Generic[JobT, SummaryT]):
         after_date: DateLike | None = None,
         custom_metadata: Mapping[str, Any] | None = None,
         lean: bool = False,
+        raw_json: bool = False,
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
-        as the server sent it). No snapshot pin, no retries beyond the transport's."""
+        as the server sent it). No snapshot pin, no retries beyond the transport's.
+        ``raw_json=True``: as for ``list()``."""
         cp = build_checkpoint(
             self._path,
             status=status,
@@ -398,7 +413,8 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
-        page: Page[Any] = await _page_fetcher(self._transport, cp, item_type)(offset, limit)
+        fetch = _page_fetcher(self._transport, cp, item_type, raw_json=raw_json)
+        page: Page[Any] = await fetch(offset, limit)
         return page
 
     @overload

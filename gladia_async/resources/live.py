@@ -6,6 +6,7 @@ The WebSocket side lives in live_session.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import msgspec
@@ -15,7 +16,7 @@ from .._errors import GladiaConfigError
 from .._transport import Transport
 from ..types.lean import LiveJobSummary
 from ..types.live import LiveJob, LiveRequest, LiveSession, MessagesConfig
-from . import build_body
+from . import build_body, with_extra_body
 from ._listing import JobCollection
 from .live_session import AudioFormat, LiveConnection
 
@@ -24,8 +25,10 @@ __all__ = ["LiveResource", "build_live_request"]
 _FORMAT_NAMES = frozenset({"encoding", "bit_depth", "sample_rate", "channels"})
 
 
-def build_live_request(request: LiveRequest | None, options: dict[str, Any]) -> LiveRequest:
-    """A LiveRequest from a ready request or keyword options, validated before any I/O."""
+def build_live_request(
+    request: LiveRequest | Mapping[str, Any] | None, options: dict[str, Any]
+) -> LiveRequest:
+    """A LiveRequest from a ready request, a dict or keyword options, checked before any I/O."""
     return _check_callback(build_body(LiveRequest, request, options, "live"))
 
 
@@ -64,16 +67,24 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         self._transport = transport
 
     async def create(
-        self, request: LiveRequest | None = None, /, *, region: str | None = None, **options: Any
+        self,
+        request: LiveRequest | Mapping[str, Any] | None = None,
+        /,
+        *,
+        region: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> LiveSession:
         """Initiate a session (`POST /v2/live`): returns its `id` and WebSocket `url`.
 
-        `create(sample_rate=16000, language_config={"languages": ["en"]}, ...)` or
-        `create(LiveRequest(...))`; `region` ("us-west", "eu-west") is a query parameter.
+        `create(sample_rate=16000, language_config={"languages": ["en"]}, ...)`,
+        `create(LiveRequest(...))` or `create({...})`; `region` ("us-west", "eu-west") is a
+        query parameter; `extra_body` keys are merged over the JSON as given (API fields newer
+        than this client).
         The `url` carries the session token: hand it to an untrusted client rather than the key.
         Use `connect()` to create and open in one step.
         """
-        body = build_live_request(request, options)
+        body = with_extra_body(build_live_request(request, options), extra_body)
         resp = await self._transport.request(
             "POST", self._path, params=_region_params(region), json=body, idempotent=False
         )
@@ -81,7 +92,7 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
 
     def connect(
         self,
-        request: LiveRequest | None = None,
+        request: LiveRequest | Mapping[str, Any] | None = None,
         /,
         *,
         session: LiveSession | None = None,
@@ -92,6 +103,7 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         max_unacknowledged_bytes: int | None = None,
         max_reconnects: int = 5,
         heartbeat: float | None = 30.0,
+        extra_body: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> LiveConnection:
         """A live WebSocket connection: `async with gladia.live.connect(...) as live:`.
@@ -104,7 +116,7 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         align audio, and `resend=False` is needed if the session was created without
         acknowledgments. `yield_acknowledgments` (default: only if you set
         `receive_acknowledgments=True` yourself) yields `audio_chunk` acks to the iterator.
-        See `LiveConnection` for the other bounds.
+        `extra_body` is passed to `create()`. See `LiveConnection` for the other bounds.
         """
         limits: dict[str, Any] = {
             "max_queued_messages": max_queued_messages,
@@ -115,7 +127,12 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
             "connect_timeout": self._transport.connect_timeout,  # the client's, for the handshake
         }
         if session is not None:
-            if request is not None or region is not None or set(options) - _FORMAT_NAMES:
+            if (
+                request is not None
+                or region is not None
+                or extra_body is not None
+                or set(options) - _FORMAT_NAMES
+            ):
                 raise GladiaConfigError(
                     "with an existing session, only encoding, bit_depth, sample_rate and "
                     "channels may be given"
@@ -136,9 +153,10 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         if resend:
             body = _with_acknowledgments(body)
         _region_params(region)  # checked now, before any I/O
+        with_extra_body(body, extra_body)
         return LiveConnection(
             http=lambda: self._transport.session,
-            create=lambda: self.create(body, region=region),
+            create=lambda: self.create(body, region=region, extra_body=extra_body),
             get_job=self.get,
             audio_format=_audio_format(body),
             yield_acknowledgments=bool(asked) if yield_acknowledgments is None

@@ -7,6 +7,7 @@ calls. Option names and types are checked before any I/O: a typo raises GladiaCo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from .._decode import decode
@@ -14,7 +15,7 @@ from .._errors import GladiaConfigError, JobFailedError, WaitTimeoutError
 from .._transport import Transport
 from ..types.lean import PreRecordedJobSummary
 from ..types.pre_recorded import CreatedJob, PreRecordedJob, PreRecordedRequest
-from . import JobRef, build_body, job_path
+from . import JobRef, build_body, decode_job, job_path, with_extra_body
 from ._listing import JobCollection
 from .upload import UploadResource, UploadSource, is_url
 
@@ -27,10 +28,11 @@ DEFAULT_MAX_POLL_INTERVAL = 30.0
 
 
 def build_request(
-    request: PreRecordedRequest | None, options: dict[str, Any]
+    request: PreRecordedRequest | Mapping[str, Any] | None, options: dict[str, Any]
 ) -> PreRecordedRequest:
-    """A PreRecordedRequest from a ready request or keyword options, validated before any I/O."""
-    if request is None and not options.get("audio_url"):
+    """A PreRecordedRequest from a ready request, a dict or keyword options, checked before I/O."""
+    given = request if isinstance(request, Mapping) else options if request is None else None
+    if given is not None and not given.get("audio_url"):
         raise GladiaConfigError("audio_url is required (upload a file first, or use transcribe())")
     return build_body(PreRecordedRequest, request, options, "pre-recorded")
 
@@ -50,14 +52,22 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
         self._upload = upload
 
     async def create(
-        self, request: PreRecordedRequest | None = None, /, **options: Any
+        self,
+        request: PreRecordedRequest | Mapping[str, Any] | None = None,
+        /,
+        *,
+        extra_body: Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> CreatedJob:
-        """Start a job: `create(audio_url=..., diarization=True, ...)` or `create(request)`.
+        """Start a job: `create(audio_url=..., diarization=True, ...)`, `create(request)` or
+        `create({"audio_url": ..., ...})`.
 
         Keyword options are the fields of PreRecordedRequest (config blocks as Structs or dicts).
-        The POST is never sent twice unless the first attempt provably never left the machine.
+        `extra_body` keys are merged over the JSON as given: for API fields newer than this
+        client. The POST is never sent twice unless the first attempt provably never left the
+        machine.
         """
-        body = build_request(request, options)
+        body = with_extra_body(build_request(request, options), extra_body)
         resp = await self._transport.request("POST", self._path, json=body, idempotent=False)
         return decode(resp.body, CreatedJob, url=resp.url)
 
@@ -85,7 +95,7 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
                 interval = poll_interval
                 while True:
                     resp = await self._transport.request("GET", path)
-                    job = decode(resp.body, PreRecordedJob, url=resp.url)
+                    job = decode_job(resp.body, PreRecordedJob, url=resp.url)
                     if job.status == "done":
                         return job
                     if job.status == "error":
@@ -109,22 +119,27 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
         max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
         timeout: float | None = None,  # noqa: ASYNC109 (bounds the wait, documented API)
         filename: str | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> PreRecordedJob:
         """Upload `source` if it is not an http(s) URL, create a job, wait for it to be done.
 
-        `options` are PreRecordedRequest fields, checked before the upload starts. `timeout`
-        bounds the wait for the result (not the upload).
+        `options` are PreRecordedRequest fields and `extra_body` is passed to `create()`, both
+        checked before the upload starts. `timeout` bounds the wait for the result (not the
+        upload).
         """
         if "audio_url" in options:
             raise GladiaConfigError("transcribe() takes the audio as `source`, not audio_url=")
-        build_request(None, {**options, "audio_url": "https://placeholder.invalid"})
+        with_extra_body(
+            build_request(None, {**options, "audio_url": "https://placeholder.invalid"}),
+            extra_body,
+        )
         if is_url(source):
             assert isinstance(source, str)
             audio_url = source
         else:
             audio_url = (await self._upload.upload(source, filename=filename)).audio_url
-        created = await self.create(audio_url=audio_url, **options)
+        created = await self.create(audio_url=audio_url, extra_body=extra_body, **options)
         return await self.wait(
             created.id,
             poll_interval=poll_interval,

@@ -61,17 +61,21 @@ class Word(msgspec.Struct, kw_only=True, gc=False):
 
 
 class Utterance(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """A stretch of speech on one channel (REFERENCE 4.2)."""
+    """A stretch of speech on one channel (REFERENCE 4.2).
+
+    The AsyncAPI declares no required field here and its own examples omit ``confidence``,
+    ``channel``, ``words`` and ``language``: those default to None (``[]`` for ``words``).
+    """
 
     start: float
     end: float
-    confidence: float
-    channel: int
+    confidence: float | None = None
+    channel: int | None = None
     # Absent (not null) without diarization, and always absent on live utterances.
     speaker: int | None = None
-    words: list[Word]
+    words: list[Word] = msgspec.field(default_factory=list)
     text: str
-    language: str
+    language: str | None = None
 
 
 class Subtitle(msgspec.Struct, kw_only=True, gc=False):
@@ -109,10 +113,10 @@ class TranslationResult(msgspec.Struct, kw_only=True, gc=False):
 
     error: AddonError | None = None
     full_transcript: str
-    languages: list[str]
+    languages: list[str] = msgspec.field(default_factory=list)
     sentences: list[SentencesBlock] | None = None
     subtitles: list[Subtitle] | None = None
-    utterances: list[Utterance]
+    utterances: list[Utterance] = msgspec.field(default_factory=list)
 
 
 class TranslationBlock(AddonBlock, kw_only=True, gc=False):
@@ -206,13 +210,17 @@ class DiarizationBlock(AddonBlock, kw_only=True, gc=False):
 
 
 class Transcription(msgspec.Struct, kw_only=True, omit_defaults=True, gc=False):
-    """The transcript: full text, detected languages, utterances (REFERENCE 6.6)."""
+    """The transcript: full text, detected languages, utterances (REFERENCE 6.6).
+
+    ``languages`` and ``utterances`` default to ``[]``: the AsyncAPI's post-transcript examples
+    omit them.
+    """
 
     full_transcript: str
-    languages: list[str]
+    languages: list[str] = msgspec.field(default_factory=list)
     sentences: list[SentencesBlock] | None = None
     subtitles: list[Subtitle] | None = None
-    utterances: list[Utterance]
+    utterances: list[Utterance] = msgspec.field(default_factory=list)
 
 
 class ResultMetadata(msgspec.Struct, kw_only=True, gc=False):
@@ -264,8 +272,13 @@ class Page(msgspec.Struct, Generic[T], kw_only=True, gc=False):
     offset: int = 0
 
 
-class BaseJob(msgspec.Struct, kw_only=True, gc=False):
-    """Fields shared by pre-recorded and live jobs (REFERENCE 6.5); see the subclasses."""
+class BaseJob(msgspec.Struct, kw_only=True, dict=True):
+    """Fields shared by pre-recorded and live jobs (REFERENCE 6.5); see the subclasses.
+
+    ``raw_json`` gives back the job's JSON exactly as the API sent it, unknown fields included.
+    (Jobs are the one GC-tracked Struct: ``dict=True``, which holds it, excludes ``gc=False``;
+    one tracked object per job costs nothing measurable, the gain was on words and utterances.)
+    """
 
     id: str
     request_id: str
@@ -279,3 +292,22 @@ class BaseJob(msgspec.Struct, kw_only=True, gc=False):
     post_session_metadata: dict[str, Any] | None = None
     kind: str
     file: JobFile | None = None
+
+    @property
+    def raw_json(self) -> bytes | None:
+        """This job's JSON exactly as the API sent it (every field, known or not, in the
+        server's order), for mirrors and exports that must not lose what the types do not
+        model; ``None`` when the client did not keep it.
+
+        Kept by ``get``, ``get_many``, ``wait`` and ``transcribe`` (the response body itself)
+        and, with ``raw_json=True``, by ``list`` and ``list_page`` (a copy of each item's
+        bytes, so a job kept alive does not pin its page). A Struct you build, change with
+        ``msgspec.structs.replace`` or decode yourself has none: it is not what the server
+        sent.
+        """
+        raw = self.__dict__.get(RAW_JSON_KEY)
+        return raw if isinstance(raw, bytes) else None
+
+
+RAW_JSON_KEY = "_raw_json"
+"""Where a job's ``__dict__`` holds its ``raw_json`` (set by the client's decoders)."""

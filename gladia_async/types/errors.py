@@ -13,6 +13,7 @@ class ErrorResponse(msgspec.Struct, kw_only=True, gc=False):
     timestamp: str | None = None
     path: str | None = None
     request_id: str | None = None
-    status_code: int | None = msgspec.field(default=None, name="statusCode")
+    # The OpenAPI document types it ``number``: ``400.0`` decodes as well as ``400``.
+    status_code: int | float | None = msgspec.field(default=None, name="statusCode")
     message: str | None = None
     validation_errors: list[str] | None = None

@@ -20,7 +20,7 @@ import msgspec
 
 from .._decode import JSON_ERRORS, decoder_for
 from .._errors import DecodeError
-from .common import BaseJob, TranscriptionResult
+from .common import RAW_JSON_KEY, BaseJob, TranscriptionResult
 from .live import LiveJob, LiveRequestParams, LiveResult
 from .pre_recorded import PreRecordedJob, PreRecordedRequestParams
 
@@ -28,6 +28,7 @@ __all__ = ["JobSummary", "LiveJobSummary", "PreRecordedJobSummary"]
 
 T = TypeVar("T")
 S = TypeVar("S", bound="JobSummary")
+J = TypeVar("J", bound=BaseJob)
 
 
 def _decode_raw(raw: msgspec.Raw | bytes, type_: type[T]) -> T | None:
@@ -44,7 +45,7 @@ def _null() -> msgspec.Raw:
     return msgspec.Raw(b"null")
 
 
-class JobSummary(BaseJob, kw_only=True, gc=False):
+class JobSummary(BaseJob, kw_only=True):
     """A job with ``result`` and ``request_params`` left as raw JSON (see the module docstring).
 
     Both are ``msgspec.Raw`` (raw JSON bytes; ``null`` when the API sent null or nothing).
@@ -54,16 +55,24 @@ class JobSummary(BaseJob, kw_only=True, gc=False):
     result: msgspec.Raw = msgspec.field(default_factory=_null)
 
     def detach(self: S, *, keep_raw: bool = False) -> S:
-        """A copy that no longer references the page buffer: raw JSON dropped (``null``), or
-        copied (``keep_raw=True``)."""
+        """A copy that no longer references the page buffer: raw JSON dropped (``null``, and
+        no ``raw_json``), or copied (``keep_raw=True``; ``raw_json`` kept too)."""
         if keep_raw:
-            return msgspec.structs.replace(
+            copy = msgspec.structs.replace(
                 self, request_params=self.request_params.copy(), result=self.result.copy()
             )
+            return _with_raw_json(copy, self.raw_json)
         return msgspec.structs.replace(self, request_params=_null(), result=_null())
 
 
-class PreRecordedJobSummary(JobSummary, kw_only=True, gc=False):
+def _with_raw_json(job: J, raw: bytes | None) -> J:
+    """`job`, carrying `raw` as its ``raw_json`` (when there is one)."""
+    if raw is not None:
+        job.__dict__[RAW_JSON_KEY] = raw
+    return job
+
+
+class PreRecordedJobSummary(JobSummary, kw_only=True):
     """A pre-recorded job from a lean listing; decode the rest with the methods below."""
 
     def decode_result(self) -> TranscriptionResult | None:
@@ -75,13 +84,14 @@ class PreRecordedJobSummary(JobSummary, kw_only=True, gc=False):
         return _decode_raw(self.request_params, PreRecordedRequestParams)
 
     def to_job(self) -> PreRecordedJob:
-        """The full PreRecordedJob (decodes everything, as a non-lean listing would)."""
-        job = _decode_raw(msgspec.json.encode(self), PreRecordedJob)
+        """The full PreRecordedJob (decodes everything, as a non-lean listing would; from
+        ``raw_json`` when kept, so nothing is lost)."""
+        job = _decode_raw(self.raw_json or msgspec.json.encode(self), PreRecordedJob)
         assert job is not None
-        return job
+        return _with_raw_json(job, self.raw_json)
 
 
-class LiveJobSummary(JobSummary, kw_only=True, gc=False):
+class LiveJobSummary(JobSummary, kw_only=True):
     """A live job from a lean listing; decode the rest with the methods below."""
 
     def decode_result(self) -> LiveResult | None:
@@ -93,7 +103,8 @@ class LiveJobSummary(JobSummary, kw_only=True, gc=False):
         return _decode_raw(self.request_params, LiveRequestParams)
 
     def to_job(self) -> LiveJob:
-        """The full LiveJob (decodes everything, as a non-lean listing would)."""
-        job = _decode_raw(msgspec.json.encode(self), LiveJob)
+        """The full LiveJob (decodes everything, as a non-lean listing would; from
+        ``raw_json`` when kept, so nothing is lost)."""
+        job = _decode_raw(self.raw_json or msgspec.json.encode(self), LiveJob)
         assert job is not None
-        return job
+        return _with_raw_json(job, self.raw_json)

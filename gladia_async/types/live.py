@@ -130,7 +130,7 @@ class LiveResult(TranscriptionResult, kw_only=True, omit_defaults=True, gc=False
     messages: list[str] | None = None
 
 
-class LiveJob(BaseJob, kw_only=True, gc=False):
+class LiveJob(BaseJob, kw_only=True):
     """A live job, from ``GET /v2/live/{id}`` and list pages (REFERENCE 7.2)."""
 
     request_params: LiveRequestParams | None = None

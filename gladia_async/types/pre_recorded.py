@@ -154,6 +154,7 @@ class PreRecordedRequestParams(msgspec.Struct, kw_only=True, omit_defaults=True,
     pii_redaction_config: PiiRedactionConfig | None = None
     sentences: bool | None = None
     punctuation_enhanced: bool | None = None
+    model: str | None = None  # "solaria-1" (the API's default) or "solaria-3"
 
 
 class PreRecordedRequest(PreRecordedRequestParams, kw_only=True, omit_defaults=True, gc=False):
@@ -173,7 +174,7 @@ class CreatedJob(msgspec.Struct, kw_only=True, gc=False):
     result_url: str | None = None
 
 
-class PreRecordedJob(BaseJob, kw_only=True, gc=False):
+class PreRecordedJob(BaseJob, kw_only=True):
     """A pre-recorded job, from ``GET /v2/pre-recorded/{id}`` and list pages (REFERENCE 6.5)."""
 
     request_params: PreRecordedRequestParams | None = None
