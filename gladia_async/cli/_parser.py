@@ -319,4 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo_parsers(sub)
     _list_parser(sub)
     _job_parsers(sub)
+    from ._sync import add_parsers as _sync_parsers
+
+    _sync_parsers(sub)
     return parser

@@ -150,23 +150,28 @@ class _Run:
         await store.lock()
         state = await store.load_state(scope.key) or {}
         first = state.get("pin") is None
+        pin = _now_ms() + 1  # this run covers jobs created up to the millisecond it started
         if state.get("run") is None:
-            pin = _now_ms() + 1  # this run covers jobs created up to this millisecond
-            state.update(run=time.time_ns() // 1000, run_pin=pin, walk_hi=pin - 1, walked=False)
-            await store.save_state(scope.key, state)
-        self.run_id, run_pin = int(state["run"]), int(state["run_pin"])
-        top = run_pin - 1 if scope.hi is None else min(scope.hi, run_pin - 1)
+            since = scope.lo if first else _max(scope.lo, int(state["pin"]) - self.lookback_ms)
+            state.update(run=time.time_ns() // 1000, todo=[[since, pin - 1]])
+        else:  # finish an interrupted run, and take in what was created since it began
+            since = _max(scope.lo, int(state["run_pin"]) - self.lookback_ms)
+            state["todo"].append([since, pin - 1])
+        state["run_pin"] = pin
+        await store.save_state(scope.key, state)
+        self.run_id = int(state["run"])
+        top = pin - 1 if scope.hi is None else min(scope.hi, pin - 1)
 
-        if not state["walked"]:
-            lo = scope.lo
-            if state.get("pin") is not None:
-                lo = _max(lo, int(state["pin"]) - self.lookback_ms)
-            hi = min(top, int(state["walk_hi"]))
+        # 1. Walk what is new: each range's top moves down as its batches are written.
+        todo: list[list[int | None]] = state["todo"]
+        while todo:
+            lo, hi = todo[0]
+            hi = top if hi is None else min(top, hi)
             if lo is None or lo <= hi:
                 async for rows in self.remote.walk(lo, hi):
-                    state["walk_hi"] = rows[-1].created_ms
+                    todo[0][1] = rows[-1].created_ms
                     await store.upsert(rows, self.run_id, (scope.key, state))
-            state["walked"] = True
+            todo.pop(0)
             await store.save_state(scope.key, state)
 
         await self._refresh_unfinished(top)
@@ -177,7 +182,7 @@ class _Run:
         live, touched = self._live, self._touched
         await store.save_windows(scope.key, final)
         counts = await store.run_counts(self.run_id)
-        await store.save_state(scope.key, {"pin": run_pin})
+        await store.save_state(scope.key, {"pin": pin})
         return SyncReport(
             new=counts["new"],
             changed=counts["changed"],
