@@ -136,3 +136,17 @@ async def test_sigkill_five_times_then_the_sixth_run_completes(tmp_path: Path) -
     assert rows == live
     # The first run never finished: the sixth reports from the empty table it started from.
     assert out.startswith(f"pre-recorded jobs: new {len(live)}, changed 0, deleted 0,")
+
+
+def test_demo_act_two_reports_both_syncs(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--jobs", "800", "--seed", "3", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    act = out[out.index("act 2") :].splitlines()
+    table = {line.split()[0]: line.split()[1:] for line in act[2:] if line.strip()}
+    assert table["new"] == ["800", "2"]
+    assert table["deleted"] == ["0", "8"]
+    finished = int(err.split(" unfinished jobs finished")[0].rsplit(" ", 1)[1])
+    assert table["changed"] == ["0", str(finished)] and finished > 0
+    assert table["unchanged"] == ["0", str(800 - 8 - finished)]
+    first_mb, second_mb = (float(x) for x in table["MB"][1:])
+    assert second_mb < first_mb / 3
