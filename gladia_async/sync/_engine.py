@@ -13,14 +13,15 @@ transaction, and the state saved with it lets the next run finish an interrupted
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._streams import check_int
 from ..resources._listing import DateLike, StatusFilter
-from ._model import UNFINISHED, Scope
+from ._model import UNFINISHED, Row, Scope
 from ._remote import Remote
 from ._store import JobStore, StoredJob, open_store
 
@@ -168,9 +169,7 @@ class _Run:
             lo, hi = todo[0]
             hi = top if hi is None else min(top, hi)
             if lo is None or lo <= hi:
-                async for rows in self.remote.walk(lo, hi):
-                    todo[0][1] = rows[-1].created_ms
-                    await store.upsert(rows, self.run_id, (scope.key, state))
+                await self._write_behind(self.remote.walk(lo, hi), state)
             todo.pop(0)
             await store.save_state(scope.key, state)
 
@@ -195,6 +194,40 @@ class _Run:
             searched=self.searched,
             first=first,
         )
+
+    async def _write_behind(
+        self, batches: AsyncGenerator[list[Row], None], state: dict[str, Any]
+    ) -> None:
+        """Write each batch with the state that resumes after it, while the walk goes on
+        (at most a few batches queued): the walk and the database work overlap."""
+        queue: asyncio.Queue[tuple[list[Row], dict[str, Any]] | None] = asyncio.Queue(4)
+        todo = state["todo"]
+
+        async def writer() -> None:
+            while (item := await queue.get()) is not None:
+                await self.store.upsert(item[0], self.run_id, (self.scope.key, item[1]))
+
+        task = asyncio.create_task(writer())
+
+        async def put(item: tuple[list[Row], dict[str, Any]] | None) -> None:
+            putter = asyncio.ensure_future(queue.put(item))
+            await asyncio.wait((putter, task), return_when=asyncio.FIRST_COMPLETED)
+            if not putter.done():
+                putter.cancel()
+                task.result()  # the writer failed: its error
+
+        try:
+            async with contextlib.aclosing(batches):
+                async for rows in batches:
+                    todo[0][1] = rows[-1].created_ms
+                    await put((rows, {**state, "todo": [list(r) for r in todo]}))
+            await put(None)
+            await task
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     # -- stored jobs --
 
@@ -243,9 +276,11 @@ class _Run:
         if not stored:
             return
         listed: set[str] = set()
-        async for rows in self.remote.walk(min(ms for _, ms in stored), top, statuses=statuses):
-            listed.update(r.id for r in rows)
-            await self.store.upsert(rows, self.run_id)
+        walk = self.remote.walk(min(ms for _, ms in stored), top, statuses=statuses)
+        async with contextlib.aclosing(walk):
+            async for rows in walk:
+                listed.update(r.id for r in rows)
+                await self.store.upsert(rows, self.run_id)
         await self._confirm_missing([i for i, _ in stored if i not in listed], always_get=True)
 
     async def _confirm_missing(self, ids: list[str], *, always_get: bool = False) -> None:
@@ -312,9 +347,11 @@ class _Run:
         if ids is None:
             ids = [j.id async for j in self._stored(w.lo, w.hi)]
         listed: set[str] = set()
-        async for rows in self.remote.walk(w.lo, w.hi):
-            listed.update(r.id for r in rows)
-            await self.store.upsert(rows, self.run_id)
+        walk = self.remote.walk(w.lo, w.hi)
+        async with contextlib.aclosing(walk):
+            async for rows in walk:
+                listed.update(r.id for r in rows)
+                await self.store.upsert(rows, self.run_id)
         await self._confirm_missing([i for i in ids if i not in listed])
 
 

@@ -4,7 +4,7 @@ body bytes) and decoded into Rows that keep every job's JSON exactly as sent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._errors import NotFoundError
@@ -84,7 +84,7 @@ class Remote:
 
     async def walk(
         self, lo: int | None, hi: int | None, *, statuses: tuple[str, ...] | None = None
-    ) -> AsyncIterator[list[Row]]:
+    ) -> AsyncGenerator[list[Row], None]:
         """Every job of ``[lo, hi]``, newest first, one list per page, each id once.
 
         Offsets never pass ``max_depth``: the walk goes on below the oldest instant reached

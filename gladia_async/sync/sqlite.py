@@ -143,6 +143,7 @@ class SQLiteStore(JobStore):
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._conn = conn
         conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA page_size = 16384")  # a new file only: most jobs fill a page
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.executescript(SCHEMA)
