@@ -35,7 +35,8 @@ def format_ms(ms: int) -> str:
 
 
 class Row(msgspec.Struct, gc=False):
-    """One job as stored: the flat columns, and ``data``, its JSON exactly as the API sent it."""
+    """One job as stored: the flat columns, and ``data``, its JSON bytes exactly as the API
+    sent them (stored as text)."""
 
     id: str
     kind: str
@@ -48,7 +49,7 @@ class Row(msgspec.Struct, gc=False):
     languages: str | None
     error_code: int | None
     custom_metadata: str | None
-    data: str
+    data: bytes
 
 
 # Only the fields the columns need: msgspec skips the rest (transcripts) without building them.
@@ -117,7 +118,7 @@ def decode_item(raw: bytes | msgspec.Raw, kind: str, url: str = "") -> Row:
         languages=_encode(trans.languages).decode() if trans and trans.languages else None,
         error_code=item.error_code,
         custom_metadata=None if custom == b"null" else custom.decode(),
-        data=bytes(raw).decode(),
+        data=bytes(raw),
     )
 
 

@@ -57,7 +57,7 @@ class StoredJob(NamedTuple):
 class Existing(NamedTuple):
     """The stored state of a job about to be written."""
 
-    data: str
+    data: bytes
     deleted: bool
     sync_run: int | None
     sync_base: str | None

@@ -185,7 +185,7 @@ class PostgresStore(JobStore):
         async with self._mutex, self._db.transaction():
             db = self._db
             existing = {
-                r["id"]: Existing(r["data"], r["deleted"], r["sync_run"], r["sync_base"])
+                r["id"]: Existing(r["data"].encode(), r["deleted"], r["sync_run"], r["sync_base"])
                 for r in await db.fetch(
                     "SELECT id, data::text AS data, deleted_at IS NOT NULL AS deleted, "
                     "sync_run, sync_base FROM jobs WHERE id = ANY($1::text[])",
@@ -209,7 +209,7 @@ class PostgresStore(JobStore):
                             r.languages,
                             r.error_code,
                             r.custom_metadata,
-                            r.data,
+                            r.data.decode(),
                             now,
                             r.created_ms,
                             run,

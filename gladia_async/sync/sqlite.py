@@ -65,7 +65,7 @@ _UPSERT = """
 INSERT INTO jobs (id, kind, status, created_at, completed_at, audio_duration, billing_time,
     languages, error_code, custom_metadata, data, deleted_at, synced_at, created_ms, sync_run,
     sync_base)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), NULL, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
     created_at = excluded.created_at, completed_at = excluded.completed_at,
     audio_duration = excluded.audio_duration, billing_time = excluded.billing_time,
@@ -234,7 +234,8 @@ class SQLiteStore(JobStore):
             for i in range(0, len(ids), 500):
                 chunk = ids[i : i + 500]
                 for id_, data, deleted, srun, base in c.execute(
-                    "SELECT id, data, deleted_at IS NOT NULL, sync_run, sync_base FROM jobs "
+                    "SELECT id, CAST(data AS BLOB), deleted_at IS NOT NULL, sync_run, sync_base "
+                    "FROM jobs "
                     f"WHERE id IN ({','.join('?' * len(chunk))})",
                     chunk,
                 ):
