@@ -224,3 +224,37 @@ async def test_new_jobs_within_the_lookback_are_not_counted_twice(store_url: str
 def test_report_prints_counts_and_cost() -> None:
     report = SyncReport(1, 2, 3, 4, requests=5, bytes=2_500_000, seconds=1.25)
     assert str(report) == "new 1, changed 2, deleted 3, unchanged 4; 5 requests, 2.50 MB, 1.2 s"
+
+
+def test_store_urls_are_checked_without_leaking_them() -> None:
+    from gladia_async.sync import SyncError
+    from gladia_async.sync.sqlite import SQLiteStore
+
+    with pytest.raises(SyncError, match="unsupported store URL scheme 'mysql'") as info:
+        open_store("mysql://user:secret@db/x")
+    assert "secret" not in str(info.value)
+    with pytest.raises(SyncError):
+        SQLiteStore("sqlite://host/x.db")
+    assert SQLiteStore("sqlite:///rel/j.db").path == "rel/j.db"
+    assert SQLiteStore("sqlite:////abs/j.db").path == "/abs/j.db"
+    assert "secret" not in repr(open_store("postgresql://u:secret@127.0.0.1/db"))
+
+
+async def test_an_open_store_is_used_and_left_open(tmp_path: Any) -> None:
+    async with fake(jobs=30, seed=14) as f, client(f) as g:
+        async with open_store(f"sqlite:///{tmp_path / 'j.db'}") as st:
+            assert (await sync(g.pre_recorded, st)).new == 30
+            assert (await sync(g.pre_recorded, st)).unchanged == 30  # same process, same lock
+            rows = await st.export_rows("pre-recorded", None, None, (), None, 100)
+            assert len(rows) == 30
+
+
+async def test_export_refuses_unknown_formats_and_kinds(tmp_path: Any) -> None:
+    from gladia_async import GladiaConfigError
+    from gladia_async.sync import export
+
+    db = f"sqlite:///{tmp_path / 'j.db'}"
+    with pytest.raises(GladiaConfigError):
+        await export(db, tmp_path / "x", format="xml")  # type: ignore[arg-type]
+    with pytest.raises(GladiaConfigError):
+        await export(db, tmp_path / "x", format="csv", kind="video")
