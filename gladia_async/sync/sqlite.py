@@ -52,7 +52,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     sync_run INTEGER,
     sync_base TEXT
 );
-CREATE INDEX IF NOT EXISTS jobs_order ON jobs (kind, created_ms DESC, id);
+-- Covers the scans (window planning, checks, export paging): no visit to the large rows.
+CREATE INDEX IF NOT EXISTS jobs_scan ON jobs
+    (kind, created_ms DESC, id, deleted_at, status, sync_run, custom_metadata);
 CREATE INDEX IF NOT EXISTS jobs_run ON jobs (sync_run);
 CREATE TABLE IF NOT EXISTS gladia_sync_state (scope TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS gladia_sync_windows (
