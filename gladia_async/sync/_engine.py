@@ -217,10 +217,17 @@ class _Run:
                 task.result()  # the writer failed: its error
 
         try:
-            async with contextlib.aclosing(batches):
-                async for rows in batches:
-                    todo[0][1] = rows[-1].created_ms
-                    await put((rows, {**state, "todo": [list(r) for r in todo]}))
+            try:
+                async with contextlib.aclosing(batches):
+                    async for rows in batches:
+                        todo[0][1] = rows[-1].created_ms
+                        await put((rows, {**state, "todo": [list(r) for r in todo]}))
+            except Exception:
+                if not task.done():  # keep the pages already fetched, then fail
+                    await put(None)
+                    with contextlib.suppress(Exception):
+                        await task
+                raise
             await put(None)
             await task
         finally:
