@@ -1,0 +1,13 @@
+# Shared CI settings, sourced by .ci/run, scripts/lock and scripts/check-newest.
+# Edit here, not in the scripts: one line per setting keeps parallel branches' merges simple.
+
+# Extras every CI venv installs and scripts/lock pins (comma-separated; add yours at the end).
+CI_EXTRAS="dev,cli,postgres,export"
+
+# Scripts under .ci/ that start a service the tests need (space-separated, e.g. "postgres").
+# .ci/run sources each one before the suites run, so the variables it exports reach pytest.
+CI_SERVICES="postgres"
+
+# Pythons the project claims besides the main one (python3, 3.11): .ci/run tests each that exists
+# under pyenv and says which it skipped. Keep pyproject's classifiers in step.
+CI_PYTHONS="3.12 3.13"
