@@ -2,7 +2,7 @@
 # Edit here, not in the scripts: one line per setting keeps parallel branches' merges simple.
 
 # Extras every CI venv installs and scripts/lock pins (comma-separated; add yours at the end).
-CI_EXTRAS="dev,cli,postgres,export"
+CI_EXTRAS="dev,cli,postgres,export,dask"
 
 # Scripts under .ci/ that start a service the tests need (space-separated, e.g. "postgres").
 # .ci/run sources each one before the suites run, so the variables it exports reach pytest.

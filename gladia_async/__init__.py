@@ -27,6 +27,7 @@ from ._errors import (
 )
 from ._streams import Checkpoint, GetManyStream, ListStream, StreamStats
 from ._version import __version__
+from ._windows import ShardedStream, WalkStats
 from .resources.live_session import AudioFormat, LiveConnection, LiveSessionError
 from .webhooks import (
     WebhookVerificationError,
@@ -61,10 +62,12 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RetryPolicy",
+    "ShardedStream",
     "StreamStats",
     "UnprocessableEntityError",
     "UnsafeURLError",
     "WaitTimeoutError",
+    "WalkStats",
     "WebhookVerificationError",
     "__version__",
     "parse_callback",

@@ -53,6 +53,7 @@ MAX_TOKEN_LENGTH = 8192
 MAX_OFFSET = 2**53
 MAX_PAGE_SIZE = 100_000
 MAX_STATUSES = 16
+MAX_SHARDS = 1024
 MAX_METADATA_LENGTH = 1024
 """JSON text of the custom_metadata filter; bounded so that every token fits MAX_TOKEN_LENGTH."""
 MAX_RATE_LIMIT_REQUESTS = 6
@@ -102,6 +103,20 @@ class Checkpoint(
         msgspec.field(default=None, name="m")
     )
     """The JSON text of the custom_metadata filter, exactly as sent."""
+    shards: Annotated[int, msgspec.Meta(ge=0, le=MAX_SHARDS)] = msgspec.field(default=0, name="sh")
+    """A sharded walk's shard count (0: a plain listing); see ``_windows``."""
+    max_depth: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = msgspec.field(
+        default=0, name="md"
+    )
+    """A sharded walk's deepest offset (0: none)."""
+    edge: _Short | None = msgspec.field(default=None, name="ed")
+    """Mid-window: the far bound of the window being walked (its near bound is the listing's)."""
+    oldest_first: bool = msgspec.field(default=False, name="of")
+    """Mid-window: the API lists oldest first, so ``edge`` is the window's ``before_date``."""
+    window_count: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] | None = msgspec.field(
+        default=None, name="wc"
+    )
+    """Mid-window: the window's count when its walk began (the resume verifies it)."""
 
     def __post_init__(self) -> None:
         _validate_checkpoint(self)
@@ -160,7 +175,11 @@ def _validate_checkpoint(cp: Checkpoint) -> None:
         raise GladiaConfigError(f"at most {MAX_STATUSES} status filters of 64 characters")
     if cp.date is not None and not DATE_RE.fullmatch(cp.date):
         raise GladiaConfigError("invalid checkpoint date")
-    for value in (cp.before_date, cp.after_date):
+    check_int(cp.shards, "shards", 0, MAX_SHARDS)
+    check_int(cp.max_depth, "max_depth", 0, MAX_OFFSET)
+    if cp.window_count is not None:
+        check_int(cp.window_count, "window_count", 0, MAX_OFFSET)
+    for value in (cp.before_date, cp.after_date, cp.edge):
         if value is not None and not INSTANT_RE.fullmatch(value):
             raise GladiaConfigError("invalid checkpoint date bound")
     if any(not s or not s.isascii() or not s.isprintable() for s in cp.status):

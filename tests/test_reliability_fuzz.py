@@ -347,7 +347,7 @@ def checkpoints() -> st.SearchStrategy[Checkpoint]:
             strat = st.sampled_from(["/v2/pre-recorded", "/v2/live"])
         elif field.name == "date":
             strat = st.none() | st.dates().map(lambda d: d.isoformat())
-        elif field.name in ("before_date", "after_date"):
+        elif field.name in ("before_date", "after_date", "edge"):
             strat = st.none() | st.datetimes().map(
                 lambda d: d.isoformat(timespec="milliseconds") + "Z"
             )

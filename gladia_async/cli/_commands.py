@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from .. import APIConnectionError, APIStatusError, JobFailedError
+from .. import APIConnectionError, APIStatusError, Checkpoint, GladiaClient, JobFailedError
 from ..types import (
     CallbackConfig,
     DiarizationConfig,
@@ -52,14 +52,24 @@ def _writer(args: argparse.Namespace) -> RowWriter:
     return make_writer(args.format, sys.stdout, fields)
 
 
-def list_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    """The keyword arguments of `pre_recorded.list(...)` for the list options that were given."""
+def filter_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The listing filters that were given, as keyword arguments."""
     kwargs: dict[str, Any] = {
         "status": _statuses(args.status),
         "date": args.date,
         "before_date": args.before_date,
         "after_date": args.after_date,
         "custom_metadata": _json_object(args.custom_metadata, "--custom-metadata"),
+    }
+    return {name: value for name, value in kwargs.items() if value is not None}
+
+
+def list_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of `pre_recorded.list(...)` for the list options that were given."""
+    kwargs: dict[str, Any] = {
+        **filter_kwargs(args),
+        "shards": args.shards,
+        "max_depth": args.max_depth,
         "page_size": args.page_size,
         "concurrency": args.concurrency,
         "max_items": args.max_items,
@@ -95,12 +105,15 @@ async def cmd_list(ctx: Context) -> int:
     args = ctx.args
     writer = _writer(args)
     kwargs = list_kwargs(args)
-    progress = make_progress(want_progress(args.progress), desc="jobs")
+    show = want_progress(args.progress)
+    progress = make_progress(False)
     written = 0
     try:
         async with ctx.client() as gladia:
             stream = gladia.pre_recorded.list(**kwargs)
             ctx.stream = stream
+            total = await _total(gladia, args, stream.checkpoint) if show else None
+            progress = make_progress(show, total=total, desc="jobs")
             async with stream:
                 async for job in stream:
                     if not _write(ctx, writer, job):
@@ -113,6 +126,29 @@ async def cmd_list(ctx: Context) -> int:
     if not ctx.stdout_broken and args.max_items and written == args.max_items:
         ctx.print_resume_hint(None)  # the cap was reached: say how to take the next batch
     ctx.stream = None
+    return ExitCode.OK
+
+
+async def _total(gladia: GladiaClient, args: argparse.Namespace, cp: Checkpoint) -> int | None:
+    """The bar's total (so it shows an ETA): the count of the listing the stream walks, from
+    its pin, less what a resume or start offset skips; None for a resumed sharded walk."""
+    if args.resume is not None and (cp.shards or cp.offset):
+        return None
+    filters = {**filter_kwargs(args), **_depth(args), "before_date": cp.before_date}
+    total = max(0, await gladia.pre_recorded.count(**filters) - cp.offset)
+    return total if args.max_items is None else min(total, args.max_items)
+
+
+def _depth(args: argparse.Namespace) -> dict[str, Any]:
+    return {} if args.max_depth is None else {"max_depth": args.max_depth}
+
+
+async def cmd_count(ctx: Context) -> int:
+    """Print how many jobs match the filters."""
+    args = ctx.args
+    async with ctx.client() as gladia:
+        n = await gladia.pre_recorded.count(**filter_kwargs(args), **_depth(args))
+    print(n, flush=True)
     return ExitCode.OK
 
 

@@ -83,6 +83,7 @@ def _number(
 
 
 _positive_int = _number(int, "an integer", lambda v: v >= 1, "must be at least 1")
+_max_depth = _number(int, "an integer", lambda v: v >= 2, "must be at least 2")
 _non_negative_int = _number(int, "an integer", lambda v: v >= 0, "must not be negative")
 _positive_float = _number(float, "a number", lambda v: v > 0, "must be positive")
 _non_negative_float = _number(float, "a number", lambda v: v >= 0, "must not be negative")
@@ -125,6 +126,61 @@ def _list_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "'resume with: --resume TOKEN'; rerun with the same command plus --resume TOKEN to "
         "continue with exactly the next job.",
     )
+    _filter_options(p)
+    s = p.add_argument_group("paging")
+    s.add_argument("--page-size", type=_positive_int, metavar="N", help="items per request")
+    s.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        metavar="N",
+        help="page requests in flight at once (1 = sequential; per window with --shards)",
+    )
+    s.add_argument(
+        "--shards",
+        type=_positive_int,
+        metavar="N",
+        help="walk the listing as time windows, N at once, each re-counted when done: "
+        "exactly once even while jobs are deleted, and never deeper than --max-depth",
+    )
+    s.add_argument(
+        "--max-depth",
+        type=_max_depth,
+        metavar="D",
+        help="with --shards: the deepest offset requested; windows hold at most D jobs "
+        "(default 5000)",
+    )
+    s.add_argument("--max-items", type=_non_negative_int, metavar="N", help="stop after N jobs")
+    s.add_argument(
+        "--start-offset", type=_non_negative_int, metavar="N", help="skip the first N jobs"
+    )
+    s.add_argument("--resume", metavar="TOKEN", help="continue from a checkpoint token")
+    s.add_argument(
+        "--lean",
+        action="store_true",
+        help="lean listing: ids, statuses, dates and file metadata; skip transcripts",
+    )
+    _output_options(p)
+    _progress_option(p)
+    p.set_defaults(handler="_commands.cmd_list")
+
+
+def _count_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
+        "count",
+        "print how many pre-recorded jobs match the filters",
+        "Count the matching pre-recorded jobs, pinned to now, with a few tiny requests "
+        "(about 2 x log2 of the count; none deeper than --max-depth), and print the number.",
+    )
+    _filter_options(p)
+    p.add_argument(
+        "--max-depth", type=_max_depth, metavar="D", help="deepest offset requested (default 5000)"
+    )
+    p.set_defaults(handler="_commands.cmd_count")
+
+
+def _filter_options(p: argparse.ArgumentParser) -> None:
+    """The listing filters of `list` and `count`."""
     f = p.add_argument_group("filters")
     f.add_argument(
         "--status",
@@ -140,27 +196,6 @@ def _list_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="JSON",
         help='jobs whose custom_metadata contains this JSON object, e.g. \'{"team": "a"}\'',
     )
-    s = p.add_argument_group("paging")
-    s.add_argument("--page-size", type=_positive_int, metavar="N", help="items per request")
-    s.add_argument(
-        "--concurrency",
-        type=_positive_int,
-        metavar="N",
-        help="page requests in flight at once (1 = sequential)",
-    )
-    s.add_argument("--max-items", type=_non_negative_int, metavar="N", help="stop after N jobs")
-    s.add_argument(
-        "--start-offset", type=_non_negative_int, metavar="N", help="skip the first N jobs"
-    )
-    s.add_argument("--resume", metavar="TOKEN", help="continue from a checkpoint token")
-    s.add_argument(
-        "--lean",
-        action="store_true",
-        help="lean listing: ids, statuses, dates and file metadata; skip transcripts",
-    )
-    _output_options(p)
-    _progress_option(p)
-    p.set_defaults(handler="_commands.cmd_list")
 
 
 def _command(
@@ -325,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _demo_parsers(sub)
     _list_parser(sub)
+    _count_parser(sub)
     _job_parsers(sub)
     from ._sync import add_parsers as _sync_parsers
 

@@ -1,5 +1,6 @@
 """JobCollection: the calls ``/v2/pre-recorded`` and ``/v2/live`` share (``get``, ``delete``,
-``download_file``, ``stream_file``, ``list``, ``list_page`` and ``get_many``).
+``download_file``, ``stream_file``, ``list``, ``list_page``, ``count``, ``partition`` and
+``get_many``).
 
 Turns keyword filters into a Checkpoint (the wire form of every filter, validated before any
 I/O), builds the page-fetch function the stream calls, and picks full or lean item types.
@@ -7,6 +8,7 @@ I/O), builds the page-fetch function the stream calls, and picks full or lean it
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
@@ -22,6 +24,7 @@ from .._streams import (
     capture_errors,
     check_int,
 )
+from .._windows import DEFAULT_MAX_DEPTH, Planner, Probe, ShardedStream
 from ..types.common import BaseJob, Page
 from ..types.lean import JobSummary
 from . import JobRef, decode_job, decode_page, job_path
@@ -275,6 +278,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        shards: None = ...,
+        max_depth: int | None = ...,
         raw_json: bool = ...,
     ) -> ListStream[JobT]: ...
 
@@ -293,8 +298,70 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        shards: None = ...,
+        max_depth: int | None = ...,
         raw_json: bool = ...,
     ) -> ListStream[SummaryT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[False] = ...,
+        shards: int,
+        max_depth: int | None = ...,
+        raw_json: bool = ...,
+    ) -> ShardedStream[JobT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: Literal[True],
+        shards: int,
+        max_depth: int | None = ...,
+        raw_json: bool = ...,
+    ) -> ShardedStream[SummaryT]: ...
+
+    @overload
+    def list(
+        self,
+        *,
+        status: StatusFilter | None = ...,
+        date: DateLike | None = ...,
+        before_date: DateLike | None = ...,
+        after_date: DateLike | None = ...,
+        custom_metadata: Mapping[str, Any] | None = ...,
+        page_size: int | None = ...,
+        max_items: int | None = ...,
+        concurrency: int = ...,
+        start_offset: int | None = ...,
+        resume: Checkpoint | str | None = ...,
+        lean: bool = ...,
+        shards: int | None = ...,
+        max_depth: int | None = ...,
+        raw_json: bool = ...,
+    ) -> Any: ...
 
     def list(
         self,
@@ -311,7 +378,9 @@ class JobCollection(Generic[JobT, SummaryT]):
         resume: Checkpoint | str | None = None,
         lean: bool = False,
         raw_json: bool = False,
-    ) -> ListStream[JobT] | ListStream[SummaryT]:
+        shards: int | None = None,
+        max_depth: int | None = None,
+    ) -> Any:
         """Stream every job matching the filters, newest first, each exactly once.
 
         Not a coroutine: returns a ListStream at once; nothing is sent until you iterate.
@@ -322,7 +391,11 @@ class JobCollection(Generic[JobT, SummaryT]):
         is pinned to now: jobs created later are not part of it. ``lean=True`` yields
         PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
         ``raw_json=True`` keeps each item's exact JSON as ``item.raw_json`` (a second pass
-        over each page). Invalid arguments raise GladiaConfigError here, before any I/O.
+        over each page). ``shards=N`` walks the listing as time windows of at most
+        ``max_depth`` jobs (default 5,000), N at once, each re-counted when walked: every job
+        that exists throughout is yielded exactly once even while others are deleted (a
+        ShardedStream; see partition). Invalid arguments raise GladiaConfigError here, before
+        any I/O.
         """
         filters: dict[str, Any] = {
             "status": status,
@@ -345,6 +418,30 @@ class JobCollection(Generic[JobT, SummaryT]):
                 **filters,
             )
         item_type = self._lean_type if lean else self._item_type
+        if shards is None and resume is not None and cp.shards:
+            shards = cp.shards
+        if max_depth is None and cp.max_depth:
+            max_depth = cp.max_depth
+        if shards is not None:
+            depth = check_int(DEFAULT_MAX_DEPTH if max_depth is None else max_depth, "max_depth", 2)
+            check_int(shards, "shards", 1, 1024)
+            check_int(concurrency, "concurrency", 1)
+            cp = msgspec.structs.replace(cp, shards=shards, max_depth=depth)
+            # Windows opened ahead hold one page each; the one being yielded from gets the rest
+            # of the shards x concurrency budget.
+            head = shards * concurrency - (shards - 1)
+            return ShardedStream(
+                self._window_opener(item_type, head, raw_json),
+                Planner(self._prober(), depth),
+                cp,
+                max_items=max_items,
+            )
+        if max_depth is not None:
+            raise GladiaConfigError("max_depth applies to a sharded walk: pass shards too")
+        if cp.window_count is not None or cp.shards:
+            cp = msgspec.structs.replace(
+                cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
+            )
         stats = StreamStats()
         fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats, raw_json)
         return ListStream(
@@ -355,6 +452,102 @@ class JobCollection(Generic[JobT, SummaryT]):
             stats=stats,
             retry_policy=self._transport.retry_policy,
         )
+
+    def _prober(self) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
+        """probe(window, offset, limit): one list request decoding only ids and dates."""
+        transport = self._transport
+
+        async def probe(cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
+            return await _page_fetcher(transport, cp, Probe)(offset, limit)
+
+        return probe
+
+    def _window_opener(
+        self, item_type: type[Any], concurrency: int, raw_json: bool = False
+    ) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
+        """Opens a plain ListStream on one window (for the sharded walk)."""
+        transport, policy = self._transport, self._transport.retry_policy
+
+        def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
+            stats = StreamStats()
+            fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
+            return ListStream(
+                fetch,
+                cp,
+                concurrency=concurrency,
+                max_items=max_items,
+                stats=stats,
+                retry_policy=policy,
+            )
+
+        return open_window
+
+    def _pinned(self, filters: dict[str, Any], page_size: int | None = None) -> Checkpoint:
+        """The checkpoint of a new listing, pinned to now unless ``before_date`` is given."""
+        if filters.get("before_date") is None:
+            filters["before_date"] = utc_now_iso()
+        return build_checkpoint(
+            self._path,
+            page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
+            **filters,
+        )
+
+    async def count(
+        self,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> int:
+        """How many jobs match the filters, pinned like ``list()`` (``before_date`` defaults
+        to now). Costs about 2 x log2(n) tiny ``limit=1`` requests, none deeper than
+        ``max_depth``; a listing holding more is cut into time windows counted one by one."""
+        cp = self._pinned(
+            {
+                "status": status,
+                "date": date,
+                "before_date": before_date,
+                "after_date": after_date,
+                "custom_metadata": custom_metadata,
+            }
+        )
+        return await Planner(self._prober(), max_depth).count(cp)
+
+    async def partition(
+        self,
+        parts: int,
+        *,
+        status: StatusFilter | None = None,
+        date: DateLike | None = None,
+        before_date: DateLike | None = None,
+        after_date: DateLike | None = None,
+        custom_metadata: Mapping[str, Any] | None = None,
+        page_size: int | None = None,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+    ) -> builtins.list[Checkpoint]:
+        """The pinned listing as at most ``parts`` disjoint time windows of similar job counts
+        (more when one would hold over ``max_depth`` jobs), newest first. Each is a plain
+        Checkpoint: ``list(resume=cp)`` or ``list(resume=cp.token)`` walks it, here or in
+        another process. Edges fall in gaps between jobs, so the windows' union is exactly the
+        listing however the API treats its date bounds."""
+        check_int(parts, "parts", 1)
+        cp = self._pinned(
+            {
+                "status": status,
+                "date": date,
+                "before_date": before_date,
+                "after_date": after_date,
+                "custom_metadata": custom_metadata,
+            },
+            page_size,
+        )
+        planner = Planner(self._prober(), max_depth)
+        windows = await planner.partition(cp, parts)
+        out = [w.cp for w in windows]
+        return out[::-1] if planner.oldest_first else out
 
     @overload
     async def list_page(

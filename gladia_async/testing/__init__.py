@@ -24,7 +24,9 @@ FakeGladia
 ----------
 ``FakeGladia(*, api_key="test-key", jobs=0, live_jobs=0, seed=0, transcript_seconds=None,
 data=None, store=None, lifecycle=None, latency_ms=0.0, host="127.0.0.1", port=0,
-allow_non_loopback=False, next_on_full_last_page=False, live_utterance_seconds=2.0)``
+allow_non_loopback=False, next_on_full_last_page=False, live_utterance_seconds=2.0,
+max_offset=None, offset_latency_ms=0.0, before_inclusive=False, after_inclusive=False,
+oldest_first=False, ties=0, delete_rate=0.0, delete_max=None)``
 
 - ``jobs`` / ``live_jobs``: historical pre-recorded / live jobs generated with ``seed``.
 - ``transcript_seconds``: ``None`` (default: realistic mix, about 3% empty, most a few
@@ -43,6 +45,24 @@ allow_non_loopback=False, next_on_full_last_page=False, live_utterance_seconds=2
   empty page (whose ``next`` is ``null``), to test clients against that variant.
 - ``host`` must be loopback unless ``allow_non_loopback=True`` (else ``ValueError``).
 - ``live_utterance_seconds``: one live utterance per this much audio received.
+
+What the API leaves undocumented about listings, each way (the defaults are the fake's usual
+behaviour), so that clients can be tested against all of them:
+
+- ``max_offset``: a list request with ``offset`` above it gets 400 ("offset must not be greater
+  than N"), as servers that cap offset paging do. ``None``: no cap.
+- ``offset_latency_ms``: extra latency per 1,000 of ``offset`` on list requests (deep pages
+  get slower, as on a database that scans past the offset).
+- ``before_inclusive`` / ``after_inclusive``: ``before_date`` / ``after_date`` include a job
+  created at exactly that instant (default: exclusive). The ``date`` filter is unchanged.
+- ``oldest_first``: lists oldest first (ties by id descending) instead of newest first.
+- ``ties``: timestamp ties: runs of consecutive generated jobs (random lengths averaging
+  ``ties``, seeded) share one millisecond.
+- ``delete_rate``: deletions during a walk: before serving each list request, delete this
+  many random finished jobs of the listed kind on average (seeded by ``seed``), at most
+  ``delete_max`` in all; their ids are appended to ``fake.deleted``. For deletions at chosen
+  moments use a ``"hook"`` fault (below), e.g. ``hook=lambda f: f.store.remove(job_id)``, or
+  ``fake.store.delete_random(n, kind, rng)``.
 
 Attributes: ``fake.url`` (``http://127.0.0.1:PORT``), ``fake.ws_url`` (``ws://127.0.0.1:PORT``),
 ``fake.port``, ``fake.api_key``, ``fake.store``, ``fake.faults``, ``fake.requests``,
@@ -107,7 +127,9 @@ transcript_seconds=30.0, features=(), error_code=None, job_id=None) -> JobRecord
 **same) -> list[JobRecord]``, ``remove(job_id) -> bool``, ``get(job_id) -> JobRecord | None``,
 ``set_status(job_id, status, *, error_code=None) -> JobRecord``, ``ids(kind="pre-recorded") ->
 list[str]`` (list order), ``job_json(job_id) -> dict`` (as served), ``count(kind=None)``,
-``len(store)``, ``warm()``, ``files`` (uploads by id), ``jobs`` (all records by id). After
+``len(store)``, ``warm()``, ``delete_random(n, kind, rng) -> list[str]`` (finished jobs
+only), ``tie(size, seed=0)`` (see ``ties``), ``files`` (uploads by id), ``jobs`` (all
+records by id). After
 changing a ``JobRecord`` by hand call ``store.touch(record)``. ``features`` are names from
 ``FEATURES``: ``"diarization"``, ``"translation"``, ``"summarization"``,
 ``"named_entity_recognition"``, ``"sentiment_analysis"``, ``"sentences"``, ``"subtitles"``,

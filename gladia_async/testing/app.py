@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 import inspect
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -19,7 +19,7 @@ from multidict import CIMultiDict
 
 from . import data
 from .faults import FAULT_KEYS, FOREIGN_NEXT, Fault, RecordedRequest
-from .store import JobRecord, UploadedFile, now_us
+from .store import JobRecord, UploadedFile, now_us, parse_time
 from .validate import (
     Invalid,
     parse_list_query,
@@ -378,20 +378,30 @@ class FakeApp:
 
     def list_body(self, request: web.Request, kind: str) -> bytes:
         """The list page for a request (raises Invalid on bad parameters)."""
+        fake = self.fake
         lq = parse_list_query(request.query)
         offset, limit = lq.offset, lq.limit
-        table = self.fake.store.tables[kind]
+        if fake.max_offset is not None and offset > fake.max_offset:
+            raise Invalid(f"offset must not be greater than {fake.max_offset}")
+        table = fake.store.tables[kind]
         recs, lo, hi = table.select(
             statuses=lq.statuses,
-            after_us=lq.after_us,
-            before_us=lq.before_us,
+            after_us=_bound(lq.after_us, request.query.get("after_date"), -fake.after_inclusive),
+            before_us=_bound(lq.before_us, request.query.get("before_date"), fake.before_inclusive),
             metadata=lq.metadata,
             metadata_key=lq.metadata_key,
         )
-        start = lo + offset
-        stop = min(start + limit, hi)
-        page = recs[start:stop] if start < hi else []
-        more = stop < hi
+        page: Sequence[JobRecord]
+        if fake.oldest_first:  # the same selection read from its other end
+            stop = hi - offset
+            start = max(lo, stop - limit)
+            page = list(reversed(recs[start:stop])) if stop > lo else []
+            more = start > lo
+        else:
+            start = lo + offset
+            stop = min(start + limit, hi)
+            page = recs[start:stop] if start < hi else []
+            more = stop < hi
         if not more and self.fake.next_on_full_last_page and len(page) == limit:
             more = True
         filters = [(k, v) for k, v in request.query.items() if k not in ("offset", "limit")]
@@ -423,6 +433,12 @@ class FakeApp:
             kinds = {k for raw in request.query.getall("kind", []) for k in raw.split(",")}
             if kinds == {"live"}:
                 kind = "live"
+        fake = self.fake
+        if fake.offset_latency_ms:
+            offset = request.query.get("offset", "0")
+            depth = int(offset) if offset.isdigit() else 0
+            await asyncio.sleep(depth * fake.offset_latency_ms / 1e6)
+        fake.delete_during_list(kind)
         return web.Response(body=self.list_body(request, kind), content_type="application/json")
 
     # --- live -----------------------------------------------------------------------------
@@ -480,6 +496,18 @@ class FakeApp:
     async def unknown(self, request: web.Request) -> web.StreamResponse:
         """Any other path: 404 with the envelope."""
         return self.error(request, 404, f"Cannot {request.method} {request.path}")
+
+
+def _bound(merged: int | None, raw: str | None, shift: int) -> int | None:
+    """A date bound moved by ``shift`` microseconds when it is the request's own
+    ``before_date``/``after_date`` (not the ``date`` filter's day): makes it inclusive."""
+    if merged is None or raw is None or not shift:
+        return merged
+    try:
+        explicit = parse_time(raw)
+    except ValueError:
+        return merged
+    return merged + shift if merged == explicit else merged
 
 
 def _json(obj: Any, status: int) -> web.Response:

@@ -62,6 +62,14 @@ class FakeGladia:
         allow_non_loopback: bool = False,
         next_on_full_last_page: bool = False,
         live_utterance_seconds: float = 2.0,
+        max_offset: int | None = None,
+        offset_latency_ms: float = 0.0,
+        before_inclusive: bool = False,
+        after_inclusive: bool = False,
+        oldest_first: bool = False,
+        ties: int = 0,
+        delete_rate: float = 0.0,
+        delete_max: int | None = None,
     ) -> None:
         if not allow_non_loopback and not is_loopback_host(host):
             raise ValueError(
@@ -77,6 +85,17 @@ class FakeGladia:
         self.lifecycle = lifecycle or Lifecycle()
         self.next_on_full_last_page = next_on_full_last_page
         self.live_utterance_seconds = live_utterance_seconds
+        self.max_offset = max_offset
+        self.offset_latency_ms = offset_latency_ms
+        self.before_inclusive = before_inclusive
+        self.after_inclusive = after_inclusive
+        self.oldest_first = oldest_first
+        self.ties = ties
+        self.delete_rate = delete_rate
+        self.delete_max = delete_max
+        self.deleted: list[str] = []
+        """Ids removed by ``delete_rate`` (in order)."""
+        self._delete_rng = random.Random(f"delete-{seed}")
         self._requested_port = port
         self._data = data or DataSpec(
             jobs=jobs, live_jobs=live_jobs, seed=seed, transcript_seconds=transcript_seconds
@@ -127,6 +146,8 @@ class FakeGladia:
             else:
                 self.store = build_store(self._data)
             self._generate = False
+            if self.ties:
+                self.store.tie(self.ties, seed=self.seed)
         runner = web.AppRunner(
             build_app(self), access_log=None, handle_signals=False, shutdown_timeout=0.5
         )
@@ -171,6 +192,18 @@ class FakeGladia:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def delete_during_list(self, kind: str) -> None:
+        """``delete_rate``: before serving a list request, delete that many random finished
+        jobs on average (seeded), at most ``delete_max`` in all; ids go to ``self.deleted``."""
+        rate = self.delete_rate
+        if rate <= 0:
+            return
+        rng = self._delete_rng
+        n = int(rate) + (rng.random() < rate - int(rate))
+        if self.delete_max is not None:
+            n = min(n, self.delete_max - len(self.deleted))
+        self.deleted += self.store.delete_random(n, kind, rng)
 
     def schedule(self, rec: JobRecord) -> None:
         """Run a created job's lifecycle: queued -> processing -> done (or error)."""

@@ -359,6 +359,33 @@ class Store:
         self.tables[rec.kind].delete(rec)
         return True
 
+    def delete_random(self, n: int, kind: str, rng: random.Random) -> list[str]:
+        """Delete up to ``n`` random finished (done/error) jobs of one kind; their ids."""
+        recs = self.tables[kind].recs
+        out: list[str] = []
+        for _ in range(4 * max(n, 0)):
+            if len(out) >= n or not recs:
+                break
+            rec = recs[rng.randrange(len(recs))]
+            if rec.status in ("done", "error") and self.remove(rec.id):
+                out.append(rec.id)
+        return out
+
+    def tie(self, size: int, *, seed: int = 0) -> None:
+        """Timestamp ties: give runs of consecutive jobs (random lengths averaging ``size``,
+        seeded) one shared millisecond, the newest of the run."""
+        rng = random.Random(f"ties-{seed}")
+        for table in self.tables.values():
+            recs, i = table.recs, 0
+            while i < len(recs):
+                run = rng.randint(1, max(1, 2 * size - 1))
+                for rec in recs[i + 1 : i + run]:
+                    rec.created_us = recs[i].created_us
+                    rec.invalidate()
+                i += run
+            table.recs = []
+            table.bulk(recs)
+
     def set_status(self, job_id: str, status: str, *, error_code: int | None = None) -> JobRecord:
         """Move a job to a status (sets completed_at for done/error); KeyError if unknown."""
         if status not in STATUSES:

@@ -1,0 +1,669 @@
+"""Time windows over a listing: exact counts, balanced partitions and the sharded walk.
+
+A window is an ordinary Checkpoint whose ``after_date``/``before_date`` bound one slice of the
+listing; it starts at offset 0, so no request goes deeper than the window holds. Edges sit in
+a gap of at least 2 ms between two consecutive jobs, at an instant no job has: the windows are
+then disjoint and contiguous whether the API's bounds are inclusive or exclusive and whichever
+way it sorts, and ties inside one millisecond are never cut. Deletions only remove jobs from a
+window closed in the past, so a window whose count did not move while it was walked was walked
+whole; one whose count moved is walked again, yielding only ids not yet yielded.
+
+Knows no HTTP: it takes a ``probe(cp, offset, limit) -> Page[Probe]`` callable and a factory of
+ListStreams (room 3b, above _streams).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, Protocol, Self, TypeVar
+
+import msgspec
+
+from ._errors import GladiaError, PaginationError
+from ._streams import Checkpoint, ListStream, StreamStats, check_int
+from .types.common import Page
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "Planner",
+    "Probe",
+    "ShardedStream",
+    "WalkStats",
+    "Window",
+]
+
+DEFAULT_MAX_DEPTH = 5_000
+SPLIT_PAGE = 50
+"""Jobs read around a cut to find a gap (one request, full job bodies)."""
+FINAL_SPAN = 64
+"""A count known within this many is finished with one page instead of more probes."""
+MAX_PASSES = 32
+"""Walks of one window before the walk gives up on a listing that keeps changing."""
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasId)
+
+
+class Probe(msgspec.Struct, gc=False):
+    """The two fields a probe decodes from a list item."""
+
+    id: str
+    created_at: str
+
+
+ProbeFn = Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]
+"""One list request on a window: (window, offset, limit) -> page."""
+
+
+@dataclass(slots=True)
+class WalkStats(StreamStats):
+    """A sharded walk's counters: the stream's, summed over its windows, plus its own."""
+
+    probes: int = 0
+    """Small requests that counted, split or verified windows (included in ``requests``)."""
+    windows: int = 0
+    """Windows planned."""
+    rewalks: int = 0
+    """Windows walked again because their count moved during their walk."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One slice of a listing: its checkpoint (offset 0), its count when planned, and its far
+    edge (the instant that separates it from the next window in API order; None for the last)."""
+
+    cp: Checkpoint
+    count: int
+    far: str | None
+
+
+# -- instants -----------------------------------------------------------------------------------
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def to_ms(created_at: str) -> int:
+    """Milliseconds since the epoch of an API timestamp (finer digits are floored)."""
+    try:
+        value = dt.datetime.fromisoformat(created_at.strip())
+    except (ValueError, AttributeError):
+        raise PaginationError(f"a job's created_at is not ISO 8601: {created_at!r}") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return (value - _EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def ms_instant(ms: int) -> str:
+    """The wire form of an instant: ``2026-06-12T21:00:09.947Z``."""
+    value = _EPOCH + dt.timedelta(milliseconds=ms)
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def span(cp: Checkpoint, near: str | None, far: str | None, *, oldest_first: bool) -> Checkpoint:
+    """The part of ``cp``'s listing between two edges in API order (None: ``cp``'s own bound)."""
+    if oldest_first:
+        after, before = near, far
+    else:
+        after, before = far, near
+    return msgspec.structs.replace(
+        cp,
+        offset=0,
+        after_date=cp.after_date if after is None else after,
+        before_date=cp.before_date if before is None else before,
+        shards=0,
+        max_depth=0,
+        edge=None,
+        oldest_first=False,
+        window_count=None,
+    )
+
+
+def near_bound(cp: Checkpoint, *, oldest_first: bool) -> str | None:
+    """The bound of ``cp`` where its listing starts in API order."""
+    return cp.after_date if oldest_first else cp.before_date
+
+
+# -- planning -----------------------------------------------------------------------------------
+
+
+class Planner:
+    """Counts, splits and verifies windows with small list requests, none deeper than
+    ``max_depth``. Learns the API's sort order from the first two jobs whose dates differ."""
+
+    def __init__(self, probe: ProbeFn, max_depth: int, stats: WalkStats | None = None) -> None:
+        self._probe = probe
+        self.max_depth = check_int(max_depth, "max_depth", 2)
+        self.stats = stats if stats is not None else WalkStats()
+        self.oldest_first: bool | None = None
+
+    async def page(self, cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
+        """One probe request (counted)."""
+        self.stats.probes += 1
+        self.stats.requests += 1
+        return await self._probe(cp, offset, limit)
+
+    async def has_count(self, cp: Checkpoint, count: int) -> bool:
+        """True when the window holds exactly ``count`` jobs now (one request)."""
+        if count == 0:
+            return not (await self.page(cp, 0, 1)).items
+        return len((await self.page(cp, count - 1, 2)).items) == 1
+
+    async def count_upto(self, cp: Checkpoint, hi: int) -> int:
+        """The exact count of a window known to hold at most ``hi`` jobs: gallop, then bisect
+        on offset with ``limit=1`` probes, then one small page for the last few jobs."""
+        lo, probe_at = 0, FINAL_SPAN - 1
+        while hi - lo > FINAL_SPAN:
+            at = min(probe_at, hi - 1)
+            if (await self.page(cp, at, 1)).items:
+                lo, probe_at = at + 1, 2 * at + 1
+            else:
+                hi = at
+                break
+        while hi - lo > FINAL_SPAN:
+            mid = (lo + hi) // 2
+            if (await self.page(cp, mid, 1)).items:
+                lo = mid + 1
+            else:
+                hi = mid
+        at = lo
+        while True:  # a server that serves fewer than `limit` says so with a `next` link
+            page = await self.page(cp, at, hi - at + 1)
+            at += len(page.items)
+            if not page.items or page.next_url is None or at > hi:
+                return at
+
+    async def count(self, cp: Checkpoint) -> int:
+        """The exact count of a listing: windows of at most ``max_depth``, added up."""
+        return sum(w.count for w in await self.chunks(cp))
+
+    async def chunks(self, cp: Checkpoint) -> list[Window]:
+        """The listing cut into windows of at most ``max_depth`` jobs, in API order, each cut
+        at the deepest gap it can find; their counts add up to the listing's."""
+        out: list[Window] = []
+        rest, depth = span(cp, None, None, oldest_first=False), self.max_depth
+        size = min(SPLIT_PAGE, depth)
+        while True:
+            # The listing holds at least `depth` jobs: read the deepest page the window may
+            # reach and cut at its deepest gap (or count the rest, if this page ends it).
+            page = await self.page(rest, depth - size, size)
+            n = len(page.items)
+            if page.next_url is None:
+                count = depth - size + n if n else await self.count_upto(rest, depth - size)
+                out.append(Window(rest, count, None))
+                return out
+            cut = await self._gap(rest, depth - size, page.items, deepest=True)
+            if cut is None:
+                raise PaginationError(
+                    f"cannot cut the listing into windows of at most {depth} jobs: no gap of "
+                    "2 ms between consecutive jobs within reach; raise max_depth"
+                )
+            position, instant = cut
+            oldest = bool(self.oldest_first)
+            out.append(Window(span(rest, None, instant, oldest_first=oldest), position, instant))
+            rest = span(rest, instant, None, oldest_first=oldest)
+
+    async def _gap(
+        self, cp: Checkpoint, offset: int, items: list[Probe], *, deepest: bool, target: int = 0
+    ) -> tuple[int, str] | None:
+        """A cut in ``cp`` at or above ``offset + len(items)``: (jobs before it, its instant).
+
+        Looks in ``items`` (read at ``offset``) first, then in earlier pages when ``deepest``;
+        otherwise picks the gap nearest ``target`` within ``items`` only."""
+        while True:
+            best: tuple[int, int, str] | None = None  # (distance, position, instant)
+            stamps = [to_ms(p.created_at) for p in items]
+            for i in range(len(stamps) - 1):
+                a, b = stamps[i], stamps[i + 1]
+                if abs(a - b) < 2:
+                    continue
+                self._learn_order(a, b)
+                position = offset + i + 1
+                distance = -position if deepest else abs(position - target)
+                if best is None or distance < best[0]:
+                    best = (distance, position, ms_instant(min(a, b) + 1))
+            if best is not None:
+                return best[1], best[2]
+            if not deepest or offset == 0:
+                return None
+            size = len(items)
+            offset = max(0, offset - size + 1)  # overlap one job: pairs across pages count
+            items = (await self.page(cp, offset, size)).items
+
+    def _learn_order(self, a: int, b: int) -> None:
+        oldest_first = b > a
+        if self.oldest_first is None:
+            self.oldest_first = oldest_first
+        elif self.oldest_first != oldest_first:
+            raise PaginationError("the listing is not sorted by created_at; it cannot be windowed")
+
+    async def halve(self, window: Window, count: int) -> tuple[Window, Window] | None:
+        """``window`` (holding ``count`` jobs now) cut at the gap nearest its middle."""
+        cp, middle = window.cp, count // 2
+        offset = max(0, middle - SPLIT_PAGE // 2)
+        page = await self.page(cp, offset, SPLIT_PAGE)
+        cut = await self._gap(cp, offset, page.items, deepest=False, target=middle)
+        if cut is None or not 0 < cut[0] < count:
+            return None
+        position, instant = cut
+        oldest = bool(self.oldest_first)
+        return (
+            Window(span(cp, None, instant, oldest_first=oldest), position, instant),
+            Window(span(cp, instant, None, oldest_first=oldest), count - position, window.far),
+        )
+
+    async def partition(self, cp: Checkpoint, parts: int) -> list[Window]:
+        """At most ``parts`` windows of similar counts (more only where ``max_depth`` needs
+        them), contiguous, in API order, whose union is exactly the listing."""
+        check_int(parts, "parts", 1)
+        chunks = await self.chunks(cp)
+        n = sum(w.count for w in chunks)
+        k = max(1, min(parts, n))
+        mean = n / max(len(chunks), 1)
+        if len(chunks) >= k and max(w.count for w in chunks) <= 2 * mean:
+            return chunks
+        return await self._balance(cp, chunks, k, n)
+
+    async def _balance(self, cp: Checkpoint, chunks: list[Window], k: int, n: int) -> list[Window]:
+        """Re-cut the listing at the gaps nearest to ``n * j / k`` (one page read per cut)."""
+        starts: list[int] = []
+        total = 0
+        for w in chunks:
+            starts.append(total)
+            total += w.count
+        # Cuts as (jobs before, instant); chunk edges are cuts we may keep without a request.
+        cuts: dict[int, str] = {}
+        for j in range(1, k):
+            target = round(n * j / k)
+            c = max(i for i, s in enumerate(starts) if s <= target)
+            chunk, local = chunks[c], target - starts[c]
+            edges = [(starts[c], chunks[c - 1].far)] if c else []
+            edges.append((starts[c] + chunk.count, chunk.far))
+            slack = max(SPLIT_PAGE // 2, n // (20 * k))
+            near = [(p, e) for p, e in edges if e is not None and abs(p - target) <= slack]
+            if near:
+                p, e = min(near, key=lambda pe: abs(pe[0] - target))
+                cuts[p] = e
+                continue
+            offset = max(0, local - SPLIT_PAGE // 2)
+            page = await self.page(chunk.cp, offset, SPLIT_PAGE)
+            cut = await self._gap(chunk.cp, offset, page.items, deepest=False, target=local)
+            if cut is not None and 0 < cut[0] < chunk.count:
+                cuts[starts[c] + cut[0]] = cut[1]
+        oldest = bool(self.oldest_first)
+        out: list[Window] = []
+        before, near_edge = 0, near_bound(cp, oldest_first=oldest)
+        for p in sorted(cuts):
+            far = cuts[p]
+            out.append(Window(span(cp, near_edge, far, oldest_first=oldest), p - before, far))
+            before, near_edge = p, far
+        out.append(Window(span(cp, near_edge, None, oldest_first=oldest), n - before, None))
+        # A cut that found no gap leaves a bigger window: split any past max_depth again.
+        final: list[Window] = []
+        for w in out:
+            if w.count > self.max_depth:
+                pieces = await self.chunks(w.cp)
+                final.extend(pieces[:-1])
+                final.append(Window(pieces[-1].cp, pieces[-1].count, w.far))
+            else:
+                final.append(w)
+        return final
+
+
+# -- the sharded walk ---------------------------------------------------------------------------
+
+OpenWindow = Callable[[Checkpoint, int | None], ListStream[Any]]
+"""Opens a ListStream on a window checkpoint (its offset is where to start), with max_items."""
+
+_END: Any = object()
+_SPLIT: Any = object()
+
+
+async def _first(stream: ListStream[Any]) -> Any:
+    """The first item of a stream, or _END: primes a window ahead of the one being yielded."""
+    try:
+        return await anext(stream)
+    except StopAsyncIteration:
+        return _END
+
+
+class _Walk:
+    """One window being walked: its plan, the pass in progress and the ids it yielded."""
+
+    __slots__ = ("first", "passes", "pre", "seen", "skip", "stream", "window")
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.pre = window.count  # the count the current pass started from
+        self.seen: set[str] = set()
+        self.skip = 0  # jobs of the pass's start offset already yielded (a resume)
+        self.passes = 0
+        self.stream: ListStream[Any] | None = None
+        self.first: asyncio.Task[Any] | None = None
+
+    def open(self, opener: OpenWindow, offset: int = 0, *, ahead: bool = False) -> None:
+        """Start a pass at ``offset``; it reads no further than the count it started from
+        (deletions only shrink a window), so no request goes past the window's end. A window
+        opened ahead of the one being yielded fetches one page only; its prefetch window
+        grows back one page per page once it is yielded from."""
+        self.stream = opener(self.window.cp.with_offset(offset), max(self.pre - offset, 0))
+        if ahead:
+            self.stream.stats.window = 1
+        self.first = asyncio.get_running_loop().create_task(_first(self.stream))
+
+    def position(self) -> int:
+        """Jobs of the window's listing passed so far (a primed job not yet yielded excluded)."""
+        if self.stream is None:
+            return self.skip
+        offset = self.stream.checkpoint.offset
+        task = self.first
+        if task is not None and task.done() and not task.cancelled():
+            if task.exception() is None and task.result() is not _END:
+                offset -= 1
+        return offset
+
+    async def close(self) -> None:
+        """Cancel the primer and the stream (both kept: the checkpoint still reads them)."""
+        task, stream = self.first, self.stream
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait((task,))
+        if task is not None and task.done() and not task.cancelled():
+            task.exception()
+        if stream is not None:
+            await stream.aclose()
+
+
+class ShardedStream(Generic[T]):
+    """Async iterator over a listing walked as time windows, ``shards`` of them at once.
+
+    Items come in API order, each id once; a window is re-counted when walked and walked again
+    if its count moved, so a job that exists throughout is never skipped by a deletion. At most
+    ``shards x concurrency`` pages are in flight or held: each window opened ahead holds its
+    first page, and the window being yielded from uses the rest of that budget.
+    ``checkpoint.token`` resumes the walk; errors carry it as ``exc.checkpoint``. Use
+    ``async with`` or ``aclose()`` to stop early.
+    """
+
+    def __init__(
+        self,
+        opener: OpenWindow,
+        planner: Planner,
+        start: Checkpoint,
+        *,
+        max_items: int | None = None,
+    ) -> None:
+        if max_items is not None:
+            check_int(max_items, "max_items", 0)
+        check_int(start.shards, "shards", 1)
+        self._open = opener
+        self._planner = planner
+        self._start = start
+        self._max_items = max_items
+        self.stats: WalkStats = planner.stats
+        """Live counters (page counters are added when each window's walk ends)."""
+        self._oldest = start.oldest_first
+        self._ahead: deque[_Walk] = deque()
+        self._todo: deque[Window] = deque()
+        self._head: _Walk | None = None
+        self._last: _Walk | None = None
+        self._prev: set[str] = set()
+        self._planned = self._claimed = self._closed = False
+        self._failure: Exception | None = None
+
+    # -- public surface --
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """Where the walk stands: the listing still to walk, and the position in its first
+        window with that window's count, which a resume verifies before trusting positions."""
+        if not self._planned:
+            return self._start
+        walk = self._ahead[0] if self._ahead else self._last
+        if walk is None:
+            return self._start
+        near = near_bound(walk.window.cp, oldest_first=self._oldest)
+        base = msgspec.structs.replace(
+            span(self._start, near, None, oldest_first=self._oldest),
+            shards=self._start.shards,
+            max_depth=self._start.max_depth,
+        )
+        if not self._ahead:  # finished: the last window, all of it yielded
+            offset = walk.pre
+        elif walk.passes:  # a later pass cannot say by position what it yielded
+            return base
+        else:
+            offset = walk.position()
+        if offset <= 0:
+            return base
+        return msgspec.structs.replace(
+            base,
+            offset=offset,
+            edge=walk.window.far,
+            oldest_first=self._oldest,
+            window_count=walk.pre,
+        )
+
+    def __aiter__(self) -> ShardedStream[T]:
+        if self._claimed:
+            raise RuntimeError("a ShardedStream can be iterated only once; call list() again")
+        self._claimed = True
+        return self
+
+    async def __anext__(self) -> T:
+        if self._failure is not None:
+            raise self._failure
+        if self._closed or (self._max_items is not None and self.stats.items >= self._max_items):
+            await self.aclose()
+            raise StopAsyncIteration
+        try:
+            if not self._planned:
+                await self._plan()
+            while True:
+                head = self._advance()
+                if head is None:
+                    self._closed = True
+                    raise StopAsyncIteration
+                item = await self._next_in(head)
+                if item is _SPLIT:
+                    continue
+                if item is not _END:
+                    return item  # type: ignore[no-any-return]
+                self._finish(head)
+        except StopAsyncIteration:
+            raise
+        except GladiaError as exc:
+            exc.checkpoint = self.checkpoint
+            await self._fail(exc)
+            raise
+        except Exception as exc:
+            await self._fail(exc)
+            raise
+
+    async def aclose(self) -> None:
+        """Cancel and await every request in flight. Idempotent."""
+        self._closed = True
+        for walk in list(self._ahead):
+            self._absorb(walk)
+            await walk.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else ("running" if self._planned else "new")
+        return f"<ShardedStream {self._start.path} shards={self._start.shards} {state}>"
+
+    # -- machinery --
+
+    async def _fail(self, exc: Exception) -> None:
+        self.stats.errors += 1
+        self._failure = exc
+        await self.aclose()
+
+    async def _plan(self) -> None:
+        """Cut the listing into windows; on a mid-window resume, restore the yielded ids."""
+        start, planner = self._start, self._planner
+        self._planned = True
+        if start.window_count is not None:
+            planner.oldest_first = self._oldest
+            head = Window(
+                span(start, None, start.edge, oldest_first=self._oldest),
+                start.window_count,
+                start.edge,
+            )
+            windows = [head]
+            if start.edge is not None:
+                rest = span(start, start.edge, None, oldest_first=self._oldest)
+                windows += await planner.partition(rest, start.shards)
+            walk = _Walk(head)
+            await self._restore(walk, start.offset, start.window_count)
+        else:
+            windows = await planner.partition(start, start.shards)
+            self._oldest = bool(planner.oldest_first)
+            skip = start.offset
+            while len(windows) > 1 and skip >= windows[0].count:
+                skip -= windows.pop(0).count
+            walk = _Walk(windows[0])
+            if skip:
+                await self._restore(walk, skip, windows[0].count)
+        self.stats.windows = len(windows)
+        self._todo.extend(windows[1:])
+        self._ahead.append(walk)
+        if walk.stream is None:
+            walk.open(self._open, walk.skip)
+
+    async def _restore(self, walk: _Walk, offset: int, count: int | None) -> None:
+        """Take the first ``offset`` jobs of a window as yielded: read their ids, provided the
+        window's count is still ``count`` (nothing deleted, so positions did not move).
+        Otherwise walk the window again from its start (its jobs may come a second time)."""
+        planner, cp = self._planner, walk.window.cp
+        if count is not None and await planner.has_count(cp, count):
+            ids: set[str] = set()
+            size = self._start.page_size
+            # A finished window needs no ids: nothing in it is left to yield.
+            for at in range(0, offset if offset < count else 0, size):
+                page = await planner.page(cp, at, min(size, offset - at))
+                ids.update(p.id for p in page.items)
+            if await planner.has_count(cp, count):
+                walk.seen, walk.skip, walk.pre = ids, offset, count
+                walk.open(self._open, offset)
+                return
+        walk.pre = await planner.count_upto(cp, max(planner.max_depth, count or 0))
+        walk.passes = 1
+        walk.open(self._open, 0)
+
+    def _advance(self) -> _Walk | None:
+        """The window to yield from, with up to ``shards`` windows opened (primed)."""
+        while self._todo and len(self._ahead) < self._start.shards:
+            walk = _Walk(self._todo.popleft())
+            walk.open(self._open, ahead=bool(self._ahead))
+            self._ahead.append(walk)
+        self._head = head = self._ahead[0] if self._ahead else None
+        if head is not None and head.stream is None:
+            head.open(self._open, head.skip)
+        return head
+
+    async def _next_in(self, walk: _Walk) -> Any:
+        """The next new item of the window, or _END once the window is walked and verified."""
+        while True:
+            if walk.first is not None:
+                task, walk.first = walk.first, None
+                item = await task
+            else:
+                assert walk.stream is not None
+                try:
+                    item = await anext(walk.stream)
+                except StopAsyncIteration:
+                    item = _END
+            if item is _END:
+                state = await self._verified(walk)
+                if state is not None:
+                    return state
+                continue
+            item_id = item.id
+            if item_id in walk.seen or item_id in self._prev:
+                walk.seen.add(item_id)  # an edge both windows listed counts in both
+                self.stats.duplicates += 1
+                continue
+            walk.seen.add(item_id)
+            self.stats.items += 1
+            if self._max_items is not None and self.stats.items >= self._max_items:
+                self._closed = True
+            return item
+
+    async def _verified(self, walk: _Walk) -> Any:
+        """Re-count a walked window: unchanged means nothing was skipped (_END). Else walk it
+        again from the count just taken, yielding only ids not yet yielded (None), in two
+        halves when it is large (_SPLIT), so that a pass is short enough to see no deletion."""
+        planner, cp = self._planner, walk.window.cp
+        if await planner.has_count(cp, walk.pre):
+            return _END
+        if walk.passes + 1 >= MAX_PASSES:
+            raise PaginationError(
+                f"a window changed during each of {MAX_PASSES} walks; the listing keeps "
+                "changing under the walk"
+            )
+        stream = walk.stream
+        walk.stream = None
+        if stream is not None:
+            self._absorb_stats(stream.stats)
+        count = await planner.count_upto(cp, max(planner.max_depth, walk.pre))
+        self.stats.rewalks += 1
+        halves = None
+        if count > 4 * self._start.page_size:
+            halves = await planner.halve(walk.window, count)
+        if halves is None:
+            walk.pre, walk.passes, walk.skip = count, walk.passes + 1, 0
+            walk.open(self._open, 0)
+            return None
+        first, second = _Walk(halves[0]), _Walk(halves[1])
+        for half in (first, second):
+            half.seen, half.passes = walk.seen, walk.passes + 1
+        self._ahead[0] = first
+        self._ahead.insert(1, second)
+        self.stats.windows += 1
+        return _SPLIT
+
+    def _finish(self, walk: _Walk) -> None:
+        """A verified window: keep its ids for one more window (an edge the API saw
+        differently), forget the one before."""
+        self._ahead.popleft()
+        self._absorb(walk)
+        walk.stream = None
+        self._prev = walk.seen
+        self._last = walk
+        self._head = None
+
+    def _absorb(self, walk: _Walk) -> None:
+        if walk.stream is not None:
+            self._absorb_stats(walk.stream.stats)
+
+    def _absorb_stats(self, s: StreamStats) -> None:
+        st = self.stats
+        st.requests += s.requests
+        st.pages += s.pages
+        st.rate_limited += s.rate_limited
+        st.wasted += s.wasted
+        st.cancelled += s.cancelled
+        st.bytes += s.bytes
+        st.max_in_flight = max(st.max_in_flight, s.max_in_flight)
+        st.page_size = s.page_size
+        s.requests = s.pages = s.rate_limited = s.wasted = s.cancelled = s.bytes = 0
