@@ -258,3 +258,34 @@ async def test_export_refuses_unknown_formats_and_kinds(tmp_path: Any) -> None:
         await export(db, tmp_path / "x", format="xml")  # type: ignore[arg-type]
     with pytest.raises(GladiaConfigError):
         await export(db, tmp_path / "x", format="csv", kind="video")
+
+
+VARIANTS = {
+    "inclusive-bounds": {"before_inclusive": True, "after_inclusive": True},
+    "oldest-first": {"oldest_first": True},
+    "ties": {"ties": 4},
+    "offset-cap": {"max_offset": 60},
+}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+async def test_every_undocumented_listing_behaviour(variant: str, tmp_path: Any) -> None:
+    """The API's bounds, order, ties and offset cap are undocumented: under each way the fake
+    can behave, the mirror is exact, and a re-sync with nothing changed searches nothing."""
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    opts = {"window_size": 40, "max_depth": 60, "page_size": 25}
+    async with fake(jobs=400, seed=15, **VARIANTS[variant]) as f, client(f) as g:
+        first = await sync(g.pre_recorded, url, **opts)
+        assert first.new == 400
+        await assert_mirrors(url, f)
+        again = await sync(g.pre_recorded, url, **opts)
+        assert (again.unchanged, again.searched) == (400, 0)
+        rng = random.Random(15)
+        gone = rng.sample(f.store.ids(), 12)
+        for job_id in gone:
+            f.store.remove(job_id)
+        f.requests.clear()
+        report = await sync(g.pre_recorded, url, **opts)
+        assert (report.deleted, report.unchanged) == (12, 388)
+        await assert_mirrors(url, f)
+        assert report.bytes < first.bytes / 2, "deletions found by probes, not re-walks"

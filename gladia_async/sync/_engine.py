@@ -69,7 +69,8 @@ class _Window:
     lo: int | None
     hi: int
     count: int
-    last_id: str | None
+    newest_id: str | None = None
+    oldest_id: str | None = None
 
 
 class _Mismatch(Exception):
@@ -161,6 +162,7 @@ class _Run:
         state["run_pin"] = pin
         await store.save_state(scope.key, state)
         self.run_id = int(state["run"])
+        self.remote.oldest_first = state.get("oldest_first")
         top = pin - 1 if scope.hi is None else min(scope.hi, pin - 1)
 
         # 1. Walk what is new: each range's top moves down as its batches are written.
@@ -181,7 +183,7 @@ class _Run:
         live, touched = self._live, self._touched
         await store.save_windows(scope.key, final)
         counts = await store.run_counts(self.run_id)
-        await store.save_state(scope.key, {"pin": pin})
+        await store.save_state(scope.key, {"pin": pin, "oldest_first": self.remote.oldest_first})
         return SyncReport(
             new=counts["new"],
             changed=counts["changed"],
@@ -220,7 +222,10 @@ class _Run:
             try:
                 async with contextlib.aclosing(batches):
                     async for rows in batches:
-                        todo[0][1] = rows[-1].created_ms
+                        order = self.remote.oldest_first
+                        if order is not None:  # what is left of the range
+                            todo[0][0 if order else 1] = rows[-1].created_ms
+                        state["oldest_first"] = order
                         await put((rows, {**state, "todo": [list(r) for r in todo]}))
             except Exception:
                 if not task.done():  # keep the pages already fetched, then fail
@@ -255,18 +260,28 @@ class _Run:
             after = (chunk[-1].created_ms, chunk[-1].id)
 
     async def _plan(self, lo: int | None, hi: int, final: bool = False) -> AsyncIterator[_Window]:
-        """Windows of about ``window_size`` stored jobs tiling ``[lo, hi]``, newest first,
-        cut between two milliseconds. ``final`` also counts live and touched jobs."""
+        """Windows of about ``window_size`` stored jobs tiling ``[lo, hi]``, newest first.
+
+        A window ends where an empty millisecond separates two jobs: both windows' bounds are
+        that instant, so a window holds the same jobs whether the API's date bounds are
+        inclusive or exclusive. Without such a gap, a window is cut anyway before it would
+        need a request deeper than ``max_depth``. ``final`` also counts live and touched jobs.
+        """
         self._live = self._touched = 0
-        cur = _Window(lo=None, hi=hi, count=0, last_id=None)
+        cap = self.remote.max_depth - 1
+        cur = _Window(lo=None, hi=hi, count=0)
         last_ms: int | None = None
         async for job in self._stored(lo, hi):
-            if cur.count >= self.window_size and job.created_ms != last_ms:
-                cur.lo = job.created_ms + 1
-                yield cur
-                cur = _Window(lo=None, hi=job.created_ms, count=0, last_id=None)
+            if last_ms is not None and job.created_ms != last_ms:
+                gap = job.created_ms <= last_ms - 2
+                if (cur.count >= self.window_size and gap) or cur.count >= cap:
+                    cur.lo = last_ms
+                    yield cur
+                    cur = _Window(lo=None, hi=last_ms - (2 if gap else 1), count=0)
+            if cur.count == 0:
+                cur.newest_id = job.id
             cur.count += 1
-            cur.last_id, last_ms = job.id, job.created_ms
+            cur.oldest_id, last_ms = job.id, job.created_ms
             if final:
                 self._live += 1
                 self._touched += job.sync_run == self.run_id
@@ -328,18 +343,24 @@ class _Run:
         rows = await self.remote.page(w.lo, w.hi, max(n - 1, 0), 2 if n else 1)
         if n == 0:
             return None if not rows else 2
-        if len(rows) == 1 and rows[0].id == w.last_id:
+        last = w.newest_id if self.remote.oldest_first else w.oldest_id
+        if len(rows) == 1 and rows[0].id == last:
             return None
         return len(rows)
 
     async def _recount(self, w: _Window) -> _Window:
-        count, last = 0, None
+        out = _Window(w.lo, w.hi, 0)
         async for job in self._stored(w.lo, w.hi):
-            count, last = count + 1, job.id
-        return _Window(w.lo, w.hi, count, last)
+            if out.count == 0:
+                out.newest_id = job.id
+            out.count += 1
+            out.oldest_id = job.id
+        return out
 
     async def _search(self, w: _Window, probe: int) -> None:
         ids = [j.id async for j in self._stored(w.lo, w.hi)]
+        if self.remote.oldest_first:
+            ids.reverse()  # the API's order: oldest first, ties by id descending
         if probe != 0 or len(ids) <= SMALL_WINDOW:
             await self._rewalk(w, ids)
             return

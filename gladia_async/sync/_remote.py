@@ -41,6 +41,9 @@ class Remote:
         self.max_depth = max_depth
         self.requests = 0
         self.bytes = 0
+        self.oldest_first: bool | None = None
+        """The API's list order, learned from the first two listed jobs whose dates differ
+        (None until then): newest first (ties by id ascending) or oldest first."""
         self._progress = progress
         self._gate = asyncio.Semaphore(concurrency)
 
@@ -90,15 +93,18 @@ class Remote:
         Offsets never pass ``max_depth``: the walk goes on below the oldest instant reached
         (jobs of that same millisecond are read again and skipped).
         """
-        top, skip = hi, set[str]()
+        bottom, top, skip = lo, hi, set[str]()
         while True:
-            cp = self.scope.checkpoint(lo, top, statuses=statuses, page_size=self.page_size)
+            cp = self.scope.checkpoint(bottom, top, statuses=statuses, page_size=self.page_size)
             seen = 0
-            edge_ms, edge_ids = top, set[str]()  # the oldest millisecond reached, its ids
+            edge_ms: int | None = None  # the last millisecond reached in API order, its ids
+            edge_ids: set[str] = set()
             async for items in self._segment(cp):
                 seen += len(items)
                 for r in items:
                     if r.created_ms != edge_ms:
+                        if edge_ms is not None and self.oldest_first is None:
+                            self.oldest_first = r.created_ms > edge_ms
                         edge_ms, edge_ids = r.created_ms, set()
                     edge_ids.add(r.id)
                 rows = [r for r in items if r.id not in skip]
@@ -108,9 +114,14 @@ class Remote:
                         self._progress(len(rows))
             if seen < self.max_depth or edge_ms is None:
                 return
-            if edge_ms == top:
+            # Go on past the last millisecond reached (its jobs are read again, and skipped).
+            if edge_ms == (bottom if self.oldest_first else top) or self.oldest_first is None:
                 raise SyncError(f"more than max_depth={self.max_depth} jobs in one millisecond")
-            top, skip = edge_ms, edge_ids
+            if self.oldest_first:
+                bottom = edge_ms
+            else:
+                top = edge_ms
+            skip = edge_ids
 
     async def _segment(self, cp: Checkpoint) -> AsyncIterator[list[Row]]:
         """The pages of one listing, at most ``max_depth`` jobs deep: the first page alone
