@@ -289,3 +289,19 @@ async def test_every_undocumented_listing_behaviour(variant: str, tmp_path: Any)
         assert (report.deleted, report.unchanged) == (12, 388)
         await assert_mirrors(url, f)
         assert report.bytes < first.bytes / 2, "deletions found by probes, not re-walks"
+
+
+async def test_a_failing_window_check_leaves_nothing_running(tmp_path: Any) -> None:
+    """One window's probe fails for good: the run fails with that error, and no other check
+    is left running behind it (pytest -W error would report a pending task)."""
+    from gladia_async import BadRequestError
+
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    async with fake(jobs=300, seed=16) as f, client(f) as g:
+        await sync(g.pre_recorded, url, window_size=30)
+        f.faults.add(Fault(route="pre_recorded.list", kind="latency", delay=0.05, times=None))
+        f.inject("pre_recorded.list", "status", status=400, on={4})
+        with pytest.raises(BadRequestError):
+            await sync(g.pre_recorded, url, window_size=30)
+        f.faults.clear()
+        assert (await sync(g.pre_recorded, url, window_size=30)).unchanged == 300

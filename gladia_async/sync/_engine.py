@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._streams import check_int
 from ..resources._listing import DateLike, StatusFilter
 from ._model import UNFINISHED, Row, Scope
-from ._remote import Remote
+from ._remote import Remote, gather_all
 from ._store import JobStore, StoredJob, open_store
 
 if TYPE_CHECKING:
@@ -97,21 +97,24 @@ async def sync(
     page_size: int = 100,
     concurrency: int = 4,
     max_depth: int = 5000,
-    window_size: int = 2000,
+    window_size: int | None = None,
     lookback: float = 300.0,
     progress: Callable[[int], None] | None = None,
 ) -> SyncReport:
     """Bring the store's ``jobs`` table to the API's truth for ``collection`` (and filters).
 
     ``store`` is a URL (``sqlite:///PATH``, ``postgresql://...``) or a JobStore (left open).
-    ``window_size`` jobs per checked window (at most ``max_depth``, the deepest offset any
-    request uses); ``lookback`` seconds of jobs before the last pin are read again (clock
-    skew); ``progress(n)`` is called with the number of jobs each walked page brought.
+    ``window_size`` jobs per checked window (default 2,000; less than ``max_depth``, the
+    deepest offset any request uses); ``lookback`` seconds of jobs before the last pin are
+    read again (clock skew); ``progress(n)`` is called with the number of jobs each walked
+    page brought.
     Raises StoreLockedError at once when another sync holds the store.
     """
     check_int(page_size, "page_size", 1)
     check_int(concurrency, "concurrency", 1)
     check_int(max_depth, "max_depth", 2)
+    if window_size is None:
+        window_size = min(2000, max_depth - 1)
     check_int(window_size, "window_size", 1, max_depth - 1)
     path: str = collection._path
     scope = Scope(
@@ -177,7 +180,7 @@ class _Run:
 
         await self._refresh_unfinished(top)
         windows = [w async for w in self._plan(scope.lo, top)]
-        await asyncio.gather(*(self._check(w) for w in windows))
+        await gather_all(*(self._check(w) for w in windows))
 
         final = [(w.lo, w.hi, w.count) async for w in self._plan(scope.lo, top, final=True)]
         live, touched = self._live, self._touched
@@ -425,7 +428,7 @@ async def _find_deletions(remote: Remote, w: _Window, ids: list[str]) -> list[st
         p = anchors[k] if k in anchors else await probe(k)
         if p is None or not s0 + (k - a0) <= p <= s1 - (a1 - k):
             raise _Mismatch
-        await asyncio.gather(segment(a0, k, s0, p), segment(k + 1, a1, p + 1, s1))
+        await gather_all(segment(a0, k, s0, p), segment(k + 1, a1, p + 1, s1))
 
     await segment(0, lo, 0, len(ids))
     return gone

@@ -4,8 +4,8 @@ body bytes) and decoded into Rows that keep every job's JSON exactly as sent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import NotFoundError
 from .._streams import Checkpoint, ListStream
@@ -17,7 +17,22 @@ from ._model import Row, Scope, decode_item, decode_page
 if TYPE_CHECKING:
     from ..resources._listing import JobCollection
 
-__all__ = ["Remote"]
+__all__ = ["Remote", "gather_all"]
+
+T = TypeVar("T")
+
+
+async def gather_all(*aws: Awaitable[T]) -> list[T]:
+    """``asyncio.gather``, except that the first failure (or a cancel) cancels and awaits the
+    others before it propagates: nothing is left running behind an error."""
+    tasks = [asyncio.ensure_future(a) for a in aws]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 class Remote:
@@ -82,7 +97,7 @@ class Remote:
     async def get_many(self, ids: Iterable[str]) -> list[tuple[str, Row | None]]:
         """``get`` for many ids, ``concurrency`` at once, in input order."""
         ids = list(ids)
-        rows = await asyncio.gather(*(self.get(i) for i in ids))
+        rows = await gather_all(*(self.get(i) for i in ids))
         return list(zip(ids, rows, strict=True))
 
     async def walk(
