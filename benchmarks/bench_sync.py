@@ -1,4 +1,4 @@
-"""Figure 5 — sync: what a re-sync costs against the first sync, and the first against list().
+"""Sync: what a re-sync costs against the first sync, and the first against list().
 
 The fake API runs in its own process with 20,000 jobs with one-minute transcripts (97% done,
 3% error). In one run, on the same fake:
@@ -191,7 +191,7 @@ def main() -> int:
         return 0
 
     small, large = (500, 5_000) if args.quick else (2_000, 20_000)
-    rep = h.Report("figure 5: sync cost", args)
+    rep = h.Report("sync: cost of a mirror", args)
     with Fake(large) as fake, tempfile.TemporaryDirectory() as tmp:
         url = fake.url
         rep.note(

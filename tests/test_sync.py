@@ -305,3 +305,23 @@ async def test_a_failing_window_check_leaves_nothing_running(tmp_path: Any) -> N
             await sync(g.pre_recorded, url, window_size=30)
         f.faults.clear()
         assert (await sync(g.pre_recorded, url, window_size=30)).unchanged == 300
+
+
+async def test_export_reads_the_same_table_from_both_stores(store_url: str, tmp_path: Any) -> None:
+    from gladia_async.sync import export
+
+    async with fake(jobs=60, seed=17, transcript_seconds=2) as f, client(f) as g:
+        await sync(g.pre_recorded, store_url)
+        f.store.remove(f.store.ids()[5])
+        await sync(g.pre_recorded, store_url)
+        want = [f.store.job_json(i) for i in f.store.ids()]
+    out = tmp_path / "jobs.jsonl"
+    assert await export(store_url, out, format="jsonl", row_group=7) == 59
+    rows = [msgspec.json.decode(line) for line in out.read_bytes().splitlines()]
+    assert [r["id"] for r in rows] == [j["id"] for j in want]
+    for row, job in zip(rows, want, strict=True):
+        assert row["created_at"] == job["created_at"]
+        assert row["completed_at"] == job["completed_at"]
+        assert msgspec.json.decode(row["custom_metadata"]) == job["custom_metadata"]
+        if job["status"] == "done":
+            assert row["languages"] == job["result"]["transcription"]["languages"]
