@@ -33,6 +33,7 @@ __all__ = ["SyncReport", "sync"]
 SMALL_WINDOW = 32
 """Windows of at most this many jobs are walked again rather than searched by probes."""
 _SCAN = 5000
+_GROUP = 1000  # jobs written in one transaction at most (when the database lags the walk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,12 +206,26 @@ class _Run:
     ) -> None:
         """Write each batch with the state that resumes after it, while the walk goes on
         (at most a few batches queued): the walk and the database work overlap."""
-        queue: asyncio.Queue[tuple[list[Row], dict[str, Any]] | None] = asyncio.Queue(4)
+        queue: asyncio.Queue[tuple[list[Row], dict[str, Any]] | None] = asyncio.Queue(8)
         todo = state["todo"]
 
         async def writer() -> None:
-            while (item := await queue.get()) is not None:
-                await self.store.upsert(item[0], self.run_id, (self.scope.key, item[1]))
+            done = False
+            while not done:
+                item = await queue.get()
+                if item is None:
+                    return
+                rows, saved = list(item[0]), item[1]
+                # Batches that queued up meanwhile go into the same transaction: fewer commits,
+                # and each index page is written once per transaction, not once per page.
+                while not queue.empty() and len(rows) < _GROUP:
+                    more = queue.get_nowait()
+                    if more is None:
+                        done = True
+                        break
+                    rows += more[0]
+                    saved = more[1]
+                await self.store.upsert(rows, self.run_id, (self.scope.key, saved))
 
         task = asyncio.create_task(writer())
 
