@@ -9,7 +9,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -19,6 +18,9 @@ from gladia_async._cli import main
 from gladia_async.testing import Fault
 
 from ._cli_helpers import KEY, FakeThread, cli_env, run_cli, start_cli
+from ._sync_helpers import store_url, table
+
+__all__ = ["store_url"]
 
 
 def argv(ft: FakeThread, *rest: str) -> list[str]:
@@ -97,15 +99,14 @@ def test_sync_lock_held_is_a_clear_error(
     assert "StoreLockedError: another sync is writing to" in capsys.readouterr().err
 
 
-async def test_sigkill_five_times_then_the_sixth_run_completes(tmp_path: Path) -> None:
+async def test_sigkill_five_times_then_the_sixth_run_completes(store_url: str) -> None:
     """SIGKILL the CLI sync at random points (a random request, plus a random delay: in the
     middle of a walk, a write or a window check), changing the fake in between, then run it
     once more: the table equals the API and the report counts every job as new."""
     rng = random.Random(1234)
-    path = tmp_path / "j.db"
     with FakeThread(jobs=1500, seed=24, transcript_seconds=2) as ft:
         ft.call(lambda f: f.faults.add(Fault(route="*", kind="latency", delay=0.01, times=None)))
-        args = [*argv(ft, "sync", "--db", f"sqlite:///{path}", "--page-size", "20")]
+        args = [*argv(ft, "sync", "--db", store_url, "--page-size", "20")]
         env = cli_env()
         for round_ in range(5):
             proc = await start_cli(*args, env=env)
@@ -130,10 +131,8 @@ async def test_sigkill_five_times_then_the_sixth_run_completes(tmp_path: Path) -
         code, out, err = await run_cli(*args, env=env)
         assert code == 0, err
         live = ft.call(lambda f: {i: f.store.jobs[i].status for i in f.store.ids()})
-    conn = sqlite3.connect(path)
-    rows = dict(conn.execute("SELECT id, status FROM jobs WHERE deleted_at IS NULL"))
-    conn.close()
-    assert rows == live
+    rows = await table(store_url)
+    assert {i: r["status"] for i, r in rows.items() if r["deleted_at"] is None} == live
     # The first run never finished: the sixth reports from the empty table it started from.
     assert out.startswith(f"pre-recorded jobs: new {len(live)}, changed 0, deleted 0,")
 
