@@ -5,7 +5,8 @@
 CI_EXTRAS="dev,cli,postgres,export,dask"
 
 # Scripts under .ci/ that start a service the tests need (space-separated, e.g. "postgres").
-# .ci/run sources each one before the suites run, so the variables it exports reach pytest.
+# .ci/run sources each one (under set -euo pipefail; a failing command fails CI, so do not call
+# `exit`) after the main venv exists and before any suite runs, so its exports reach pytest.
 CI_SERVICES="postgres"
 
 # Pythons the project claims besides the main one (python3, 3.11): .ci/run tests each that exists

@@ -25,6 +25,17 @@ from ._errors import (
     UnsafeURLError,
     WaitTimeoutError,
 )
+from ._hooks import (
+    EventHooks,
+    PageEvent,
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    current_attempt,
+    otel_request_hook,
+)
+from ._logging import setup_logging as _setup_logging
+from ._raw import RawResponse
 from ._streams import Checkpoint, GetManyStream, ListStream, StreamStats
 from ._version import __version__
 from ._windows import ShardedStream, WalkStats
@@ -46,6 +57,7 @@ __all__ = [
     "BadRequestError",
     "Checkpoint",
     "DecodeError",
+    "EventHooks",
     "GetManyStream",
     "GladiaClient",
     "GladiaClientClosed",
@@ -57,10 +69,15 @@ __all__ = [
     "LiveConnection",
     "LiveSessionError",
     "NotFoundError",
+    "PageEvent",
     "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
     "RetryPolicy",
     "ShardedStream",
     "StreamStats",
@@ -70,8 +87,12 @@ __all__ = [
     "WalkStats",
     "WebhookVerificationError",
     "__version__",
+    "current_attempt",
+    "otel_request_hook",
     "parse_callback",
     "parse_live_message",
     "parse_webhook",
     "verify_webhook",
 ]
+
+_setup_logging()  # GLADIA_LOG=debug|info, GLADIA_LOG_FORMAT=json

@@ -6,9 +6,13 @@ unsafe base URL fails at construction rather than on the first request.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -16,7 +20,9 @@ import aiohttp
 from . import _config
 from ._config import RetryPolicy, is_loopback_host, redact
 from ._errors import GladiaConfigError
-from ._transport import Transport
+from ._hooks import EventHooks
+from ._raw import ClientWithRawResponse
+from ._transport import Transport, check_headers
 from .resources.live import LiveResource
 from .resources.pre_recorded import PreRecordedResource
 from .resources.upload import UploadResource
@@ -40,6 +46,33 @@ def _check_api_key(api_key: object) -> str:
     return key
 
 
+class _NotGiven(enum.Enum):
+    NOT_GIVEN = "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = _NotGiven.NOT_GIVEN
+"""`with_options()` default: keep the parent's value (None means "no limit" there)."""
+NotGiven = Literal[_NotGiven.NOT_GIVEN]
+
+
+def _check_limits(**values: float | None) -> None:
+    """Timeouts and sizes must be positive, or None for no limit."""
+    for name, value in values.items():
+        if value is not None and (isinstance(value, bool) or value <= 0):
+            raise GladiaConfigError(f"{name} must be positive (or None for no limit)")
+
+
+def _check_policy(max_retries: int | None, retry_policy: RetryPolicy | None) -> None:
+    if max_retries is not None and retry_policy is not None:
+        raise GladiaConfigError("pass max_retries or retry_policy, not both")
+    if max_retries is not None and (
+        isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0
+    ):
+        raise GladiaConfigError("max_retries must be an int >= 0")
+    if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+        raise GladiaConfigError("retry_policy must be a RetryPolicy")
+
+
 def _check_base_url(base_url: str | None) -> str:
     url = base_url or os.environ.get(_config.ENV_BASE_URL) or _config.DEFAULT_BASE_URL
     if not isinstance(url, str):
@@ -60,6 +93,13 @@ def _check_base_url(base_url: str | None) -> str:
         raise GladiaConfigError("base_url must not contain credentials")
     if parts.query or parts.fragment:
         raise GladiaConfigError(f"base_url must not have a query or fragment: {url!r}")
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/v2"):
+        # Paths already start with /v2: this base URL would send /v2/v2/pre-recorded.
+        hint = url[: len(url) - len(parts.path)] + path[:-3]
+        raise GladiaConfigError(
+            f"base_url must not end in /v2 (the client adds it to every path): use {hint!r}"
+        )
     if scheme == "http" and not is_loopback_host(host):
         raise GladiaConfigError(
             f"refusing plain http:// to {host}: the API key would cross the network in clear "
@@ -80,6 +120,8 @@ class GladiaClient:
     Without one the client creates its own on first use and closes it in `aclose()`.
     `timeout` is per attempt (seconds), `max_retries` how often safe requests are retried,
     `max_response_size` the largest body the client buffers.
+    `hooks`: `EventHooks` called for every attempt, retry and page (metrics); `trace_configs`:
+    aiohttp TraceConfigs for the session the client creates (tracing, e.g. OpenTelemetry).
     """
 
     def __init__(
@@ -97,26 +139,29 @@ class GladiaClient:
         max_connections: int = 100,
         headers: Mapping[str, str] | None = None,
         trust_env: bool = False,
+        hooks: Sequence[EventHooks] = (),
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         key = _check_api_key(api_key)
         url = _check_base_url(base_url)
-        if max_retries < 0:
-            raise GladiaConfigError("max_retries must be >= 0")
-        for name, value in (
-            ("timeout", timeout),
-            ("connect_timeout", connect_timeout),
-            ("file_timeout", file_timeout),
-        ):
-            if value is not None and value <= 0:
-                raise GladiaConfigError(f"{name} must be positive (or None for no limit)")
-        if max_response_size is not None and max_response_size <= 0:
-            raise GladiaConfigError("max_response_size must be positive (or None for no limit)")
+        _check_limits(
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            file_timeout=file_timeout,
+            max_response_size=max_response_size,
+        )
         if session is not None and not isinstance(session, aiohttp.ClientSession):
             raise GladiaConfigError("session must be an aiohttp.ClientSession")
-        if headers and any(k.lower() == _config.AUTH_HEADER for k in headers):
-            raise GladiaConfigError("pass the key as api_key, not in headers")
-        if retry_policy is not None and max_retries != _config.DEFAULT_MAX_RETRIES:
-            raise GladiaConfigError("pass max_retries or retry_policy, not both")
+        if session is not None and trace_configs:
+            raise GladiaConfigError(
+                "trace_configs apply to the session the client creates: "
+                "pass them to your own aiohttp.ClientSession(trace_configs=...) instead"
+            )
+        if isinstance(hooks, EventHooks) or not all(isinstance(h, EventHooks) for h in hooks):
+            raise GladiaConfigError("hooks must be a sequence of EventHooks instances")
+        checked_headers = check_headers(headers, "headers")
+        given_retries = None if max_retries == _config.DEFAULT_MAX_RETRIES else max_retries
+        _check_policy(given_retries, retry_policy)
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._transport = Transport(
             api_key=key,
@@ -127,17 +172,72 @@ class GladiaClient:
             retry_policy=policy,
             max_response_size=max_response_size,
             session=session,
-            headers=headers,
+            headers=checked_headers,
             max_connections=max_connections,
             trust_env=trust_env,
+            hooks=hooks,
+            trace_configs=trace_configs,
         )
         self._key_hint = redact(key)
+        self._attach_resources()
+
+    def _attach_resources(self) -> None:
         self.upload = UploadResource(self._transport)
         """`await gladia.upload(source)`: upload a file, bytes, a stream or a URL."""
         self.pre_recorded = PreRecordedResource(self._transport, self.upload)
         """Pre-recorded jobs: create, get, wait, transcribe, list, ..."""
         self.live = LiveResource(self._transport)
         """Live sessions: create, connect, get, list, ..."""
+
+    def with_options(
+        self,
+        *,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+        connect_timeout: float | NotGiven | None = NOT_GIVEN,
+        file_timeout: float | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry_policy: RetryPolicy | NotGiven = NOT_GIVEN,
+        max_response_size: int | NotGiven | None = NOT_GIVEN,
+        headers: Mapping[str, str] | None = None,
+    ) -> GladiaClient:
+        """A client with these settings changed, sharing this one's session, key and hooks.
+
+        Cheap (no new session or connection pool): use it per request, e.g.
+        `await gladia.with_options(timeout=5, max_retries=0).pre_recorded.get(job_id)`.
+        `headers` are added to this client's (the key and client-owned headers are refused).
+        Closing the copy does not close this client; closing this client closes every copy.
+        """
+        settings: dict[str, Any] = {
+            name: value
+            for name, value in (
+                ("timeout", timeout),
+                ("connect_timeout", connect_timeout),
+                ("file_timeout", file_timeout),
+                ("max_response_size", max_response_size),
+            )
+            if value is not NOT_GIVEN
+        }
+        _check_limits(**settings)
+        retries = None if max_retries is NOT_GIVEN else max_retries
+        policy = None if retry_policy is NOT_GIVEN else retry_policy
+        _check_policy(retries, policy)
+        if retries is not None:
+            policy = dataclasses.replace(self._transport.retry_policy, max_retries=retries)
+        if policy is not None:
+            settings["retry_policy"] = policy
+        added = check_headers(headers, "headers")
+        child = object.__new__(GladiaClient)
+        child._transport = self._transport.derive(added, **settings)
+        child._key_hint = self._key_hint
+        child._attach_resources()
+        return child
+
+    @functools.cached_property
+    def with_raw_response(self) -> ClientWithRawResponse:
+        """The same methods, returning a `RawResponse` (status, headers, request id, elapsed,
+        retries; `.parse()` for the usual result): `await gladia.with_raw_response
+        .pre_recorded.get(job_id)`."""
+        return ClientWithRawResponse(self)
 
     @property
     def base_url(self) -> str:

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from yarl import URL
+
 if TYPE_CHECKING:
     from ._streams import Checkpoint
     from .types.errors import ErrorResponse
@@ -136,9 +138,18 @@ class APIStatusError(GladiaError):
             text += ": " + "; ".join(e[:200] for e in errors[:10])
             if len(errors) > 10:
                 text += f" (+{len(errors) - 10} more)"
+        where = [f"{self.method} {_path(self.url)}"] if self.method and self.url else []
         if self.request_id:
-            text += f" (request_id={self.request_id})"
-        return text
+            where.append(f"request_id={self.request_id}")
+        return f"{text} ({', '.join(where)})" if where else text
+
+
+def _path(url: str) -> str:
+    """The path of a request URL, for error text: no origin, no query (short, and key-free)."""
+    try:
+        return URL(url).path or "/"
+    except (TypeError, ValueError):
+        return "?"
 
 
 class BadRequestError(APIStatusError):

@@ -23,6 +23,7 @@ from collections.abc import (
     Callable,
     Iterable,
     Iterator,
+    Mapping,
 )
 from dataclasses import dataclass
 from types import TracebackType
@@ -85,7 +86,8 @@ class Checkpoint(
     offset of the first item not yet yielded.
 
     ``token`` is a compact URL-safe string; ``Checkpoint.from_token(token)`` (or
-    ``list(resume=token)``) restores it. It holds no credentials.
+    ``list(resume=token)``) restores it. It holds no credentials. A sharded walk's checkpoint
+    (``list(shards=N)``) also holds ``shards``, ``max_depth`` and, mid-window, the window.
     """
 
     path: Annotated[str, msgspec.Meta(max_length=64, pattern=PATH_RE.pattern)] = msgspec.field(
@@ -179,6 +181,8 @@ def _validate_checkpoint(cp: Checkpoint) -> None:
     check_int(cp.max_depth, "max_depth", 0, MAX_OFFSET)
     if cp.window_count is not None:
         check_int(cp.window_count, "window_count", 0, MAX_OFFSET)
+    if not isinstance(cp.oldest_first, bool):
+        raise GladiaConfigError("invalid checkpoint oldest_first")
     for value in (cp.before_date, cp.after_date, cp.edge):
         if value is not None and not INSTANT_RE.fullmatch(value):
             raise GladiaConfigError("invalid checkpoint date bound")
@@ -221,7 +225,9 @@ class StreamStats:
     errors: int = 0
     """Page failures that ended the stream."""
     wasted: int = 0
-    """Speculative requests past the end of the list (or misaligned by a server-side limit cap)."""
+    """Speculative requests past the end of the list, or dropped after a short page."""
+    gaps: int = 0
+    """Short pages with a ``next`` link (not the last page): the rest was requested again."""
     cancelled: int = 0
     """In-flight requests cancelled by close, max_items or a cancelled consumer."""
     window: int = 1
@@ -232,6 +238,10 @@ class StreamStats:
     """Effective page size (lower than asked when the server caps ``limit``)."""
     bytes: int = 0
     """Response body bytes received for pages (wasted ones too), as counted by the fetch."""
+    retries: int = 0
+    """Retries the transport made for this stream's page requests, in total."""
+    last_headers: Mapping[str, str] | None = None
+    """Response headers of the last page the stream reached (None before the first)."""
 
 
 # -- ListStream ---------------------------------------------------------------------------------
@@ -333,10 +343,12 @@ class _Closing:
 class ListStream(_Closing, Generic[T]):
     """Async iterator over every item of a listing, in offset order, each id at most once.
 
-    With ``concurrency=W > 1`` up to W page requests run ahead at computed offsets; pages are
-    still yielded strictly in order and at most W pages are in flight or held at once. With
-    ``concurrency=1`` the stream follows the server's ``next`` link (only its offset, re-targeted
-    at the collection: the link's origin is never contacted).
+    Pages are requested at computed offsets (the previous offset plus the items received):
+    the server's ``next`` link only says whether more follow (its origin is never contacted),
+    so the outcome does not depend on ``concurrency``. With ``concurrency=W > 1`` up to W
+    requests run ahead; pages are still yielded strictly in order and at most W pages are in
+    flight or held at once. A short page with a ``next`` link is not the end: the rest is
+    requested again from where it stopped (an empty one raises PaginationError).
 
     Use ``async with stream:`` or ``await stream.aclose()`` to stop early: it cancels and awaits
     every request in flight. A stream dropped without closing cancels its requests when it is
@@ -377,6 +389,7 @@ class ListStream(_Closing, Generic[T]):
         self._started = False  # anext() was called
         self._claimed = False  # __aiter__() or pages() was called
         self._closed = False
+        self._waiting = False  # a task is inside _next_page
         self._failure: BaseException | None = None
 
     # -- public surface --
@@ -493,9 +506,21 @@ class ListStream(_Closing, Generic[T]):
                 return msgspec.structs.replace(page, items=kept)
 
     async def _next_page(self) -> Page[T] | None:
-        """The next page in offset order, or None at the end; raises failures with a checkpoint."""
+        """The next page in offset order, or None at the end; raises failures with a checkpoint.
+
+        One caller at a time: a second task waiting meanwhile gets RuntimeError (as an async
+        generator's ``anext`` does) and takes nothing from the stream."""
         if self._failure is not None:
             raise self._failure
+        if self._waiting:
+            raise RuntimeError("anext(): this stream is already being iterated by another task")
+        self._waiting = True
+        try:
+            return await self._walk()
+        finally:
+            self._waiting = False
+
+    async def _walk(self) -> Page[T] | None:
         while not self._closed:
             await self._reap()
             self._fill()
@@ -510,6 +535,8 @@ class ListStream(_Closing, Generic[T]):
                 # and let a later anext re-request from the first page not yet received.
                 await self._rewind(slot)
                 raise
+            if self._closed:  # aclose() from another task meanwhile
+                return None
             self._slots.popleft()
             try:
                 result = slot.task.result()
@@ -546,38 +573,43 @@ class ListStream(_Closing, Generic[T]):
         await self._cancel_all()
 
     def _accept(self, slot: _Slot[T], page: Page[T]) -> Page[T]:
-        """Position a received page, decide what comes after it, adapt the window."""
+        """Position a received page, decide where the walk goes on, adapt the window.
+
+        Positions come from offsets and item counts, never from the ``next`` link, which only
+        says whether more items exist: the outcome is the same at every concurrency.
+        """
         self.stats.pages += 1
         self._rate_limit_streak = 0
         if self.stats.window < self._concurrency:
             self.stats.window += 1
         items = page.items
         n = len(items)
-        if self._concurrency > 1 and n > slot.limit:
-            # The server ignored `limit`: keep what was asked; the next computed page covers
-            # the rest (this page's `next`, null or not, describes the untrimmed page).
+        trimmed = n > slot.limit
+        if trimmed:
+            # The server ignored `limit`: keep what was asked; the next page covers the rest.
             items, n = items[: slot.limit], slot.limit
-            nxt: int | None = slot.offset + n
-        else:
-            nxt = _next_offset(page.next_url, slot.offset) if n and page.next_url else None
+        end = slot.offset + n
+        nxt = _next_offset(page.next_url, slot.offset) if page.next_url else None
+        if end > MAX_OFFSET:
+            raise PaginationError(f"offset {end} exceeds {MAX_OFFSET}", url=page.next_url)
         page = msgspec.structs.replace(page, items=items, offset=slot.offset)
-        if nxt is None:
+        if nxt is None and not trimmed:
             self._end = True
-        elif self._concurrency == 1:
-            if n < slot.limit and nxt != slot.offset + n:
-                self._end = True  # a short page is the last one
-            else:
-                self._next_offset = nxt
+            self._drop_slots("wasted")
+        elif n == 0:
+            raise PaginationError(
+                f"the page at offset {slot.offset} is empty but its next link says more items "
+                "follow; stopping instead of skipping them",
+                url=page.next_url,
+            )
         elif n < slot.limit:
-            if nxt == slot.offset + n:
+            if nxt == end:
                 # The server caps `limit`: realign the window on the size it really serves.
                 self._page_size = self.stats.page_size = n
-                self._drop_slots("wasted")
-                self._next_offset = nxt
             else:
-                self._end = True
-        if self._end:
+                self.stats.gaps += 1  # a short page that is not the last: re-request the rest
             self._drop_slots("wasted")
+            self._next_offset = end
         return page
 
     async def _rate_limited(self, slot: _Slot[T], exc: RateLimitError) -> None:
@@ -606,7 +638,7 @@ class ListStream(_Closing, Generic[T]):
                     break
                 limit = min(limit, wanted)
             self._slots.append(self._spawn(offset, limit))
-            self._next_offset = offset + limit if self._concurrency > 1 else None
+            self._next_offset = offset + limit
         self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._slots))
 
     def _spawn(self, offset: int, limit: int) -> _Slot[T]:
@@ -662,12 +694,14 @@ class _PageIterator(Generic[T]):
 
 
 def _next_offset(url: str, current: int) -> int:
-    """The offset a ``next`` link points at; it must move forward."""
+    """The offset a ``next`` link points at; it must move forward and stay below 2**53."""
     try:
         values = parse_qs(urlsplit(url).query).get("offset", ["0"])
         nxt = int(values[-1])
     except ValueError:
         raise PaginationError("next link has no usable offset", url=url) from None
+    if nxt > MAX_OFFSET:
+        raise PaginationError(f"next link offset exceeds {MAX_OFFSET}", url=url)
     if nxt <= current:
         raise PaginationError(
             f"next link does not advance (offset {current} -> {nxt}); stopping instead of looping",
@@ -713,6 +747,8 @@ class GetManyStream(_Closing, Generic[K, R]):
         self._func = func
         self._concurrency = concurrency
         self._tasks: deque[asyncio.Future[R]] = deque()
+        self._key_task: asyncio.Task[K] | None = None  # reading the next key of an async source
+        self._waiting = False  # a task is inside __anext__
         self._claimed = False
         self._closed = False
         self._failure: Exception | None = None
@@ -728,19 +764,30 @@ class GetManyStream(_Closing, Generic[K, R]):
             raise self._failure
         if self._closed:
             raise StopAsyncIteration
+        if self._waiting:
+            raise RuntimeError("anext(): this stream is already being iterated by another task")
+        self._waiting = True
+        try:
+            return await self._next_result()
+        finally:
+            self._waiting = False
+
+    async def _next_result(self) -> R:
         await self._fill()
         if not self._tasks:
             self._closed = True
             raise StopAsyncIteration
         task = self._tasks[0]
         await asyncio.wait((task,))  # a cancelled consumer leaves the call running, in order
+        if self._closed:  # aclose() from another task meanwhile
+            raise StopAsyncIteration
         self._tasks.popleft()
         try:
             return task.result()
         except BaseException as exc:
-            await self.aclose()
             if isinstance(exc, Exception):
-                self._failure = exc
+                self._failure = exc  # first: a consumer cancelled in aclose() must see it again
+            await self.aclose()
             raise
 
     async def _fill(self) -> None:
@@ -748,7 +795,7 @@ class GetManyStream(_Closing, Generic[K, R]):
         loop = asyncio.get_running_loop()
         while (keys := self._keys) is not None and len(self._tasks) < self._concurrency:
             try:
-                key = await anext(keys) if isinstance(keys, AsyncIterator) else next(keys)
+                key = await self._next_key(keys) if isinstance(keys, AsyncIterator) else next(keys)
             except (StopIteration, StopAsyncIteration):
                 self._keys = None
                 break
@@ -762,10 +809,30 @@ class GetManyStream(_Closing, Generic[K, R]):
             task = loop.create_task(coro, name="gladia-get-many")
             self._tasks.append(task)
 
+    async def _next_key(self, keys: AsyncIterator[K]) -> K:
+        """The next key of an async source, read in a task of its own: a consumer cancelled
+        meanwhile leaves the read running (the source is not cancelled, so it does not end) and
+        the next ``anext`` takes its key."""
+        task = self._key_task
+        if task is None:
+            task = asyncio.get_running_loop().create_task(_anext(keys), name="gladia-get-many-keys")
+            self._key_task = task
+        await asyncio.wait((task,))
+        self._key_task = None
+        if task.cancelled():  # cancelled from inside the source: its end is not the ids' end
+            raise GladiaError("the id source was cancelled before its end")
+        return task.result()
+
     async def aclose(self) -> None:
         """Cancel and await every call in flight. Idempotent."""
         self._closed = True
         keys, self._keys = self._keys, None
+        key_task, self._key_task = self._key_task, None
+        if key_task is not None:
+            key_task.cancel()
+            await asyncio.wait((key_task,))
+            if not key_task.cancelled():
+                key_task.exception()  # retrieved
         if isinstance(keys, AsyncGenerator):
             with contextlib.suppress(RuntimeError):  # already running: its owner closes it
                 await keys.aclose()
@@ -778,6 +845,13 @@ class GetManyStream(_Closing, Generic[K, R]):
 
     def __del__(self) -> None:
         _cancel_quietly(getattr(self, "_tasks", ()))
+        key_task = getattr(self, "_key_task", None)
+        if key_task is not None:
+            _cancel_quietly((key_task,))
+
+
+async def _anext(keys: AsyncIterator[K]) -> K:
+    return await anext(keys)
 
 
 def capture_errors(func: Callable[[K], Awaitable[R]]) -> Callable[[K], Awaitable[R | GladiaError]]:

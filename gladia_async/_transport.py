@@ -8,6 +8,7 @@ seam (`Transport.rand`) and backoff sleeps go through another (`Transport.sleep`
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime
 import email.utils
 import logging
@@ -24,10 +25,12 @@ from collections.abc import (
     Sequence,
 )
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
@@ -48,10 +51,20 @@ from ._errors import (
     UnsafeURLError,
     status_error_class,
 )
+from ._hooks import (
+    _ATTEMPT,
+    EventHooks,
+    RequestEvent,
+    ResponseEvent,
+    RetryEvent,
+    emit,
+    request_id_of,
+)
 from ._version import __version__
 from .types.errors import ErrorResponse
 
 __all__ = [
+    "RESPONSES",
     "ByteStream",
     "Response",
     "StreamedResponse",
@@ -60,6 +73,9 @@ __all__ = [
     "retry_delay",
     "should_retry",
 ]
+
+Headers = Mapping[str, str]
+Query = Mapping[str, str] | Sequence[tuple[str, str]]
 
 log = logging.getLogger(_config.LOGGER_NAME)
 
@@ -72,6 +88,9 @@ _ERROR_BODY_LIMIT = 1024 * 1024
 _MAX_MESSAGE = 1000
 """Server-provided error messages are cut to this many characters in exception text."""
 _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+_DERIVABLE = frozenset(
+    {"timeout", "connect_timeout", "file_timeout", "retry_policy", "max_response_size"}
+)
 _SECONDS = re.compile(r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?", re.ASCII)
 """A non-negative decimal number (huge ones become inf: over any cap, so the client gives up)."""
 
@@ -81,12 +100,84 @@ BodyFactory = Callable[[], Body]
 
 
 class Response(NamedTuple):
-    """A complete HTTP answer: status, headers, the whole body (size-limited) and final URL."""
+    """A complete HTTP answer: status, headers, the whole body (size-limited) and final URL;
+    `retries` taken before it and `elapsed` seconds from the first attempt to the body's end."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
     url: str
+    retries: int = 0
+    elapsed: float = 0.0
+
+
+RESPONSES: ContextVar[list[tuple[str, Response]] | None] = ContextVar(
+    "gladia_responses", default=None
+)
+"""When set (by `with_raw_response`), every 2xx (method, Response) is appended to the list."""
+
+OWNED_HEADERS = frozenset(
+    {
+        _config.AUTH_HEADER,
+        "authorization",
+        "host",
+        "content-length",
+        "content-type",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "upgrade",
+        "te",
+        "trailer",
+        "cookie",
+    }
+)
+"""Headers the client sets itself (or that carry credentials): never taken from the caller."""
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def check_headers(headers: Headers | None, what: str = "extra_headers") -> dict[str, str]:
+    """Caller headers as a dict, refusing owned or credential headers and CR/LF injection."""
+    if not headers:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise GladiaConfigError(f"{what} must be a mapping of header names to values")
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise GladiaConfigError(f"{what}: invalid header name {name!r}")
+        if name.lower() == _config.AUTH_HEADER:
+            raise GladiaConfigError(f"{what}: pass the key as api_key, not as a header")
+        if name.lower() in OWNED_HEADERS:
+            raise GladiaConfigError(f"{what}: {name} is set by the client and cannot be overridden")
+        if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+            raise GladiaConfigError(f"{what}: the value of {name} must be a str without CR/LF")
+        out[name] = value
+    return out
+
+
+def merge_query(
+    params: Sequence[tuple[str, str]] | None, extra: Query | None
+) -> list[tuple[str, str]] | None:
+    """`params` followed by `extra` query parameters; a name the method sets itself is refused
+    (it would be ambiguous on the wire)."""
+    if not extra:
+        return list(params) if params else None
+    pairs = list(extra.items()) if isinstance(extra, Mapping) else list(extra)
+    taken = {name for name, _ in params or ()}
+    out = list(params or ())
+    for pair in pairs:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise GladiaConfigError("extra_query must be a mapping or a sequence of (name, value)")
+        name, value = pair
+        if not isinstance(name, str) or not name:
+            raise GladiaConfigError(f"extra_query: invalid parameter name {name!r}")
+        if name in taken:
+            raise GladiaConfigError(f"extra_query: {name!r} is set by this method; pass it there")
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise GladiaConfigError(f"extra_query: the value of {name!r} must be a str or number")
+        out.append((name, str(value)))
+    return out
 
 
 # ---------------------------------------------------------------- pure retry decisions
@@ -280,12 +371,14 @@ def _origin(url: URL) -> tuple[str, str, int | None]:
 class StreamedResponse:
     """An open 2xx response whose body the caller reads in chunks; errors stay GladiaErrors."""
 
-    def __init__(self, resp: aiohttp.ClientResponse, method: str) -> None:
+    def __init__(self, resp: aiohttp.ClientResponse, method: str, retries: int = 0) -> None:
         self.raw = resp
         self.status = resp.status
         self.headers: Mapping[str, str] = resp.headers
         self.url = str(resp.url)
         self.content_length = resp.content_length
+        self.retries = retries
+        """Retries made before this response opened."""
         self._method = method
 
     async def iter_chunks(self, chunk_size: int = _CHUNK) -> AsyncGenerator[bytes, None]:
@@ -323,6 +416,8 @@ class ByteStream:
         self._cm: AbstractAsyncContextManager[StreamedResponse] | None = None
         self._iter: AsyncGenerator[bytes, None] | None = None
         self._done = False
+        self.response: StreamedResponse | None = None
+        """The open response (status, headers, retries) once the first chunk was asked for."""
 
     def __aiter__(self) -> ByteStream:
         return self
@@ -334,7 +429,7 @@ class ByteStream:
             it = self._iter
             if it is None:
                 self._cm = self._open()
-                resp = await self._cm.__aenter__()
+                resp = self.response = await self._cm.__aenter__()
                 it = self._iter = resp.iter_chunks(self._chunk_size)
             return await it.__anext__()
         except BaseException:
@@ -363,11 +458,24 @@ class ByteStream:
 # ---------------------------------------------------------------- the transport
 
 
+@dataclass(slots=True)
+class _Shared:
+    """What a client and its `with_options()` copies share: the session and whether it closed."""
+
+    session: aiohttp.ClientSession | None
+    owns_session: bool
+    max_connections: int
+    trust_env: bool
+    trace_configs: tuple[aiohttp.TraceConfig, ...]
+    closed: bool = False
+
+
 class Transport:
     """Sends requests to one API origin with the key, retries and limits of one client.
 
     `session`: a borrowed aiohttp.ClientSession (never closed here); without one, an owned session
-    is created lazily on first use (so a Transport can be built outside a running loop).
+    is created lazily on first use (so a Transport can be built outside a running loop), with
+    `trace_configs` attached. `derive()` makes a copy with other settings over the same session.
     """
 
     def __init__(
@@ -384,6 +492,8 @@ class Transport:
         headers: Mapping[str, str] | None = None,
         max_connections: int = 100,
         trust_env: bool = False,
+        hooks: Sequence[EventHooks] = (),
+        trace_configs: Sequence[aiohttp.TraceConfig] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(URL(self.base_url))
@@ -393,19 +503,57 @@ class Transport:
         self.file_timeout = file_timeout
         self.retry_policy = retry_policy or RetryPolicy()
         self.max_response_size = max_response_size
-        self._session = session
-        self._owns_session = session is None
-        self._max_connections = max_connections
-        self._trust_env = trust_env
+        self._shared = _Shared(
+            session, session is None, max_connections, trust_env, tuple(trace_configs)
+        )
         self._headers = {"User-Agent": f"gladia-async/{__version__}", **(headers or {})}
-        self.closed = False
+        self.hooks: tuple[EventHooks, ...] = tuple(hooks)
+        """Event hooks called for every attempt, retry and page (see `_hooks.EventHooks`)."""
+        self._closed = False
+        self._derived = False
+        self._parent: Transport | None = None
+        self._query: list[tuple[str, str]] = []
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
         """Backoff sleep; tests replace it to make retries instant."""
         self.rand: Callable[[], float] = random.random
         """Jitter source in [0, 1)."""
 
+    def derive(self, headers: Mapping[str, str] | None = None, **settings: Any) -> Transport:
+        """A copy over the same session, key and seams, with `settings` (timeout, connect_timeout,
+        file_timeout, retry_policy, max_response_size) replaced and `headers` added. Closing the
+        copy closes only the copy; closing this transport closes both."""
+        child = copy.copy(self)
+        for name, value in settings.items():
+            if name not in _DERIVABLE:
+                raise TypeError(f"unknown transport setting {name!r}")
+            setattr(child, name, value)
+        child._headers = {**self._headers, **(headers or {})}
+        child._closed = False
+        child._derived = True
+        return child
+
+    def scoped(self, extra_headers: Headers | None, extra_query: Query | None) -> Transport:
+        """This transport, or (given any) a view adding the caller's headers and query
+        parameters to every request it sends: what a stream's page requests use. The view is
+        closed whenever this transport is."""
+        if not extra_headers and not extra_query:
+            return self
+        view = copy.copy(self)
+        view._headers = {**self._headers, **check_headers(extra_headers)}
+        view._query = merge_query(self._query, extra_query) or []
+        view._parent = self
+        view._derived = True
+        return view
+
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, api_key={redact(self._api_key)!r})"
+
+    @property
+    def closed(self) -> bool:
+        """True once this transport, the one it was derived from, or the one it is a view of
+        (`scoped`), was closed."""
+        parent = self._parent
+        return self._closed or self._shared.closed or (parent is not None and parent.closed)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -413,28 +561,36 @@ class Transport:
         if self.closed:
             raise GladiaClientClosed("the client is closed")
         loop = asyncio.get_running_loop()
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_connections),
+        shared = self._shared
+        if shared.session is None:
+            shared.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=shared.max_connections),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=self._trust_env,
+                trust_env=shared.trust_env,
+                trace_configs=list(shared.trace_configs) or None,
             )
-        elif self._session.closed:
+        elif shared.session.closed:
             raise GladiaClientClosed("the aiohttp session given to the client is closed")
-        if getattr(self._session, "_loop", loop) is not loop:
+        if getattr(shared.session, "_loop", loop) is not loop:
             raise GladiaClientClosed(
                 "the client's aiohttp session belongs to another event loop: create the client "
                 "inside the loop that uses it (e.g. inside the coroutine given to asyncio.run)"
             )
-        return self._session
+        return shared.session
 
     async def aclose(self) -> None:
-        """Close the owned session (a borrowed one stays open). Safe to call twice."""
+        """Close the owned session (a borrowed one stays open). Safe to call twice.
+
+        A derived transport only marks itself closed: the session belongs to its origin."""
         if self.closed:
             return
-        self.closed = True
-        session, self._session = self._session, None
-        if self._owns_session and session is not None and not session.closed:
+        self._closed = True
+        shared = self._shared
+        if self._derived:
+            return
+        shared.closed = True
+        session, shared.session = shared.session, None
+        if shared.owns_session and session is not None and not session.closed:
             loop = getattr(session, "_loop", None)
             if loop is None or loop is asyncio.get_running_loop() or not loop.is_closed():
                 await session.close()
@@ -495,10 +651,13 @@ class Transport:
         body: BodyFactory | None,
         headers: Mapping[str, str],
         client_timeout: aiohttp.ClientTimeout,
+        resend: bool = True,
     ) -> AsyncIterator[aiohttp.ClientResponse | _Failure]:
         """Open one attempt, following same-origin redirects; yields the response or a failure.
 
         Every URL requested here has passed `url_for` or `_check_url`, so the key is attached.
+        Without `resend` (a request that is not idempotent), a redirect that would send the
+        same method again (307, 308; 301/302 but for POST) raises APIStatusError instead.
         """
         session = self.session
         reached = False
@@ -534,6 +693,14 @@ class Transport:
                 if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                     method, body = "GET", None
                     headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+                elif not resend:
+                    raise APIStatusError(
+                        f"refusing to follow a {resp.status} redirect of {method}: the request "
+                        "reached the server, and a request that is not idempotent is never sent "
+                        "twice",
+                        status=resp.status, method=method, url=self._redact(str(resp.url)),
+                        headers=resp.headers,
+                    )  # fmt: skip
                 url, params = target, None
                 continue
             async with resp:
@@ -554,24 +721,84 @@ class Transport:
         *,
         retry: bool,
         retry_after: float | None = None,
+        status: int | None = None,
     ) -> float:
-        """Seconds to wait before retrying, or raise `error` when the request is not retried."""
+        """Seconds to wait before retrying, or raise `error` when the request is not retried.
+
+        A retry is logged at info and reported to the `on_retry` hooks."""
         policy = self.retry_policy
         if retry and retry_after is not None and retry_after > policy.retry_after_cap:
             log.debug(
                 "not retrying %s %s: Retry-After %.0fs exceeds the %.0fs cap",
-                method, url, retry_after, policy.retry_after_cap,
+                method, self._path(url), retry_after, policy.retry_after_cap,
             )  # fmt: skip
             raise error
         if not retry:
-            log.debug("not retrying %s %s after attempt %d", method, url, attempt + 1)
             raise error
         delay = retry_delay(attempt, retry_after, policy, self.rand())
-        log.debug(
-            "retrying %s %s in %.2fs (retry %d of %d)",
-            method, url, delay, attempt + 1, policy.max_retries,
-        )  # fmt: skip
+        if log.isEnabledFor(logging.INFO):
+            path = self._path(url)
+            cause = str(status) if status is not None else type(error).__name__
+            request_id = getattr(error, "request_id", None)
+            log.info(
+                "retrying %s %s after %s in %.2fs (retry %d of %d, request id %s)",
+                method, path, cause, delay, attempt + 1, policy.max_retries, request_id,
+                extra={"gladia": {
+                    "event": "retry", "method": method, "path": path, "status": status,
+                    "error": None if status is not None else type(error).__name__,
+                    "delay_ms": round(delay * 1000, 1), "attempt": attempt + 1,
+                    "request_id": request_id,
+                }},
+            )  # fmt: skip
+        if self.hooks:
+            event = RetryEvent(method, self._redact(url), attempt + 1, status, delay, error)
+            emit(self.hooks, "on_retry", event)
         return delay
+
+    def _path(self, url: str) -> str:
+        """The path of a request URL, for logs (no query: filters may hold user data)."""
+        return self._redact(urlsplit(url).path or "/")
+
+    def _started(self, method: str, url: str, attempt: int) -> None:
+        if self.hooks:
+            emit(self.hooks, "on_request", RequestEvent(method, self._redact(url), attempt + 1))
+
+    def _ended(
+        self,
+        method: str,
+        url: str,
+        attempt: int,
+        started: float,
+        status: int | None,
+        headers: Mapping[str, str] | None,
+        size: int | None,
+        error: BaseException | None = None,
+    ) -> None:
+        """Log one line per attempt (debug) and report it to the `on_response` hooks."""
+        hooks = self.hooks
+        if not hooks and not log.isEnabledFor(logging.DEBUG):
+            return
+        duration = time.perf_counter() - started
+        request_id = request_id_of(headers) if headers is not None else None
+        if log.isEnabledFor(logging.DEBUG):
+            path = self._path(url)
+            outcome = str(status) if status is not None else type(error).__name__
+            log.debug(
+                "%s %s -> %s in %.1f ms (request id %s, attempt %d)",
+                method, path, outcome, duration * 1000, request_id, attempt + 1,
+                extra={"gladia": {
+                    "event": "response", "method": method, "path": path, "status": status,
+                    "error": None if error is None else type(error).__name__,
+                    "ms": round(duration * 1000, 1), "request_id": request_id,
+                    "attempt": attempt + 1, "bytes": size,
+                }},
+            )  # fmt: skip
+        if hooks:
+            shown = self._redact(url)
+            event = ResponseEvent(
+                method, shown, attempt + 1, status, duration, size, request_id, error
+            )
+            emit(hooks, "on_response", event)
 
     # -- public API
 
@@ -587,42 +814,63 @@ class Transport:
         idempotent: bool | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (per-attempt aiohttp timeout)
         max_size: int | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> Response:
         """Send a request with retries; return the 2xx Response or raise a GladiaError.
 
         `json` is encoded with msgspec. `data` is bytes, an async iterable of bytes (sent once,
         never retried) or a zero-argument factory returning a fresh body per attempt.
         `idempotent` defaults from the method (POST/PATCH are not). `timeout` overrides the
-        per-attempt total timeout; `max_size` the response size limit.
+        per-attempt total timeout; `max_size` the response size limit. `extra_headers` and
+        `extra_query` are the caller's additions (owned headers and taken names refused).
         """
         method = method.upper()
         url = self.url_for(path_or_url)
+        added = check_headers(extra_headers)
+        if self._query:
+            params = merge_query(params, self._query)
+        params = merge_query(params, extra_query)
         body, replayable, extra = _prepare_body(json, data)
-        all_headers = {**extra, **(headers or {})}
+        all_headers = {**extra, **(headers or {}), **added}
         safe = idempotent if idempotent is not None else method in SAFE_METHODS
         limit = max_size if max_size is not None else self.max_response_size
         client_timeout = self._client_timeout(timeout)
         policy = self.retry_policy
+        first = time.perf_counter()
         attempt = 0
         while True:
             if self.closed:
                 raise GladiaClientClosed("the client is closed")
-            result = await self._attempt(
-                method, url, params, body, all_headers, client_timeout, limit
-            )
+            self._started(method, url, attempt)
+            begun = time.perf_counter()
+            token = _ATTEMPT.set(attempt + 1)
+            try:
+                result = await self._attempt(
+                    method, url, params, body, all_headers, client_timeout, limit, safe
+                )
+            finally:
+                _ATTEMPT.reset(token)
             if isinstance(result, Response):
-                if 200 <= result.status < 300:
+                status = result.status
+                self._ended(method, url, attempt, begun, status, result.headers, len(result.body))
+                if 200 <= status < 300:
+                    result = result._replace(retries=attempt, elapsed=time.perf_counter() - first)
+                    captured = RESPONSES.get()
+                    if captured is not None:
+                        captured.append((method, result))
                     return result
                 delay = self._backoff(
                     attempt, method, url,
-                    status_error(method, result.url, result.status, result.headers, result.body,
+                    status_error(method, result.url, status, result.headers, result.body,
                                  self._api_key),
                     retry=replayable and should_retry(attempt, policy, idempotent=safe,
-                                                      status=result.status),
+                                                      status=status),
                     retry_after=parse_retry_after(result.headers),
+                    status=status,
                 )  # fmt: skip
             else:
-                log.debug("%s %s failed: %s (attempt %d)", method, url, result.error, attempt + 1)
+                self._ended(method, url, attempt, begun, None, None, None, result.error)
                 delay = self._backoff(
                     attempt, method, url, result.error,
                     retry=replayable and result.retryable and should_retry(
@@ -642,11 +890,13 @@ class Transport:
         headers: Mapping[str, str],
         client_timeout: aiohttp.ClientTimeout,
         limit: int | None,
+        resend: bool,
     ) -> Response | _Failure:
         """One attempt: the whole answer (error bodies capped at 1 MiB) or a connection failure."""
         async with self._open(
-            method, url, params=params, body=body, headers=headers, client_timeout=client_timeout
-        ) as resp:
+            method, url, params=params, body=body, headers=headers,
+            client_timeout=client_timeout, resend=resend,
+        ) as resp:  # fmt: skip
             if isinstance(resp, _Failure):
                 return resp
             final_url = str(resp.url)
@@ -663,7 +913,6 @@ class Transport:
                     failure = _translate(exc, method, final_url)
                     failure.never_sent = False
                     return failure
-            log.debug("%s %s -> %d (%d bytes)", method, final_url, resp.status, len(data))
             return Response(resp.status, resp.headers, data, final_url)
 
     @asynccontextmanager
@@ -675,6 +924,8 @@ class Transport:
         params: Sequence[tuple[str, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 (per-read aiohttp timeout)
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> AsyncIterator[StreamedResponse]:
         """Open a request whose 2xx body the caller reads in chunks (file downloads).
 
@@ -684,6 +935,10 @@ class Transport:
         """
         method = method.upper()
         url = self.url_for(path_or_url)
+        all_headers = {**(headers or {}), **check_headers(extra_headers)}
+        if self._query:
+            params = merge_query(params, self._query)
+        params = merge_query(params, extra_query)
         safe = method in SAFE_METHODS
         client_timeout = self._client_timeout(
             timeout if timeout is not None else self.file_timeout, streaming=True
@@ -693,31 +948,46 @@ class Transport:
         while True:
             if self.closed:
                 raise GladiaClientClosed("the client is closed")
-            async with self._open(
-                method, url, params=params, body=None, headers=headers or {},
-                client_timeout=client_timeout,
-            ) as resp:  # fmt: skip
-                if isinstance(resp, _Failure):
-                    error: GladiaError = resp.error
-                    retry = resp.retryable and should_retry(
-                        attempt, policy, idempotent=safe, connection_error=True,
-                        never_sent=resp.never_sent,
-                    )  # fmt: skip
-                    retry_after = None
-                elif 200 <= resp.status < 300:
-                    log.debug("%s %s -> %d (streaming)", method, resp.url, resp.status)
-                    yield StreamedResponse(resp, method)
-                    return
-                else:
-                    data = await _read_error_body(resp)
-                    error = status_error(
-                        method, str(resp.url), resp.status, resp.headers, data, self._api_key
-                    )
-                    retry = should_retry(attempt, policy, idempotent=safe, status=resp.status)
-                    retry_after = parse_retry_after(resp.headers)
+            self._started(method, url, attempt)
+            begun = time.perf_counter()
+            token: Token[int | None] | None = _ATTEMPT.set(attempt + 1)
+            try:
+                async with self._open(
+                    method, url, params=params, body=None, headers=all_headers,
+                    client_timeout=client_timeout,
+                ) as resp:  # fmt: skip
+                    _reset_attempt(token)
+                    token = None
+                    status = None
+                    if isinstance(resp, _Failure):
+                        self._ended(method, url, attempt, begun, None, None, None, resp.error)
+                        error: GladiaError = resp.error
+                        retry = resp.retryable and should_retry(
+                            attempt, policy, idempotent=safe, connection_error=True,
+                            never_sent=resp.never_sent,
+                        )  # fmt: skip
+                        retry_after = None
+                    elif 200 <= resp.status < 300:
+                        self._ended(method, url, attempt, begun, resp.status, resp.headers, None)
+                        yield StreamedResponse(resp, method, attempt)
+                        return
+                    else:
+                        status = resp.status
+                        data = await _read_error_body(resp)
+                        self._ended(method, url, attempt, begun, status, resp.headers, len(data))
+                        error = status_error(
+                            method, str(resp.url), status, resp.headers, data, self._api_key
+                        )
+                        retry = should_retry(attempt, policy, idempotent=safe, status=status)
+                        retry_after = parse_retry_after(resp.headers)
+            finally:
+                _reset_attempt(token)
             await self.sleep(
-                self._backoff(attempt, method, url, error, retry=retry, retry_after=retry_after)
-            )
+                self._backoff(
+                    attempt, method, url, error, retry=retry, retry_after=retry_after,
+                    status=status,
+                )
+            )  # fmt: skip
             attempt += 1
 
     def byte_stream(
@@ -727,6 +997,12 @@ class Transport:
         if chunk_size <= 0:
             raise GladiaConfigError("chunk_size must be positive")
         return ByteStream(self, method, path_or_url, chunk_size, **kw)
+
+
+def _reset_attempt(token: Token[int | None] | None) -> None:
+    """Restore the attempt number seen by trace callbacks (once; later calls do nothing)."""
+    if token is not None:
+        _ATTEMPT.reset(token)
 
 
 def _prepare_body(

@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import msgspec
 
-from ._errors import GladiaError, PaginationError
+from ._errors import BadRequestError, GladiaError, PaginationError
 from ._streams import Checkpoint, ListStream, StreamStats, check_int
 from .types.common import Page
 
@@ -52,6 +52,15 @@ class _HasId(Protocol):
 
 
 T = TypeVar("T", bound=_HasId)
+
+
+class _TooDeep(Exception):
+    """A gallop probe at ``offset`` was refused with 400 (an offset cap, presumably)."""
+
+    def __init__(self, offset: int, error: BadRequestError) -> None:
+        super().__init__(offset)
+        self.offset = offset
+        self.error = error
 
 
 class Probe(msgspec.Struct, gc=False):
@@ -159,12 +168,31 @@ class Planner:
         return len((await self.page(cp, count - 1, 2)).items) == 1
 
     async def count_upto(self, cp: Checkpoint, hi: int) -> int:
-        """The exact count of a window known to hold at most ``hi`` jobs: gallop, then bisect
-        on offset with ``limit=1`` probes, then one small page for the last few jobs."""
-        lo, probe_at = 0, FINAL_SPAN - 1
-        while hi - lo > FINAL_SPAN:
+        """The exact count of a window known to hold at most ``hi`` jobs."""
+        count = await self._count(cp, hi, gallop=False)
+        assert count is not None
+        return count
+
+    async def count_below(self, cp: Checkpoint, hi: int) -> int | None:
+        """The exact count of a window if it holds fewer than ``hi`` jobs, else None."""
+        return await self._count(cp, hi, gallop=True)
+
+    async def _count(self, cp: Checkpoint, hi: int, *, gallop: bool) -> int | None:
+        """Gallop, then bisect on offset with ``limit=1`` probes (none at ``hi`` or deeper),
+        then one small page for the last few jobs. ``gallop``: the window may hold ``hi`` or
+        more, which answers None once the probe at ``hi - 1`` finds a job."""
+        lo, probe_at, cap = 0, FINAL_SPAN - 1, hi
+        while hi - lo > FINAL_SPAN or (gallop and probe_at < hi):
             at = min(probe_at, hi - 1)
-            if (await self.page(cp, at, 1)).items:
+            try:
+                page = await self.page(cp, at, 1)
+            except BadRequestError as exc:
+                if gallop and at > 1:
+                    raise _TooDeep(at, exc) from None
+                raise
+            if page.items:
+                if gallop and at == cap - 1:
+                    return None
                 lo, probe_at = at + 1, 2 * at + 1
             else:
                 hi = at
@@ -180,27 +208,60 @@ class Planner:
             page = await self.page(cp, at, hi - at + 1)
             at += len(page.items)
             if not page.items or page.next_url is None or at > hi:
-                return at
+                return None if gallop and at >= cap else at
 
     async def count(self, cp: Checkpoint) -> int:
         """The exact count of a listing: windows of at most ``max_depth``, added up."""
-        return sum(w.count for w in await self.chunks(cp))
+        return sum(w.count for w in await self.chunks(cp, shallow_first=True))
 
-    async def chunks(self, cp: Checkpoint) -> list[Window]:
+    async def chunks(self, cp: Checkpoint, *, shallow_first: bool = False) -> list[Window]:
         """The listing cut into windows of at most ``max_depth`` jobs, in API order, each cut
         at the deepest gap it can find; their counts add up to the listing's."""
-        out: list[Window] = []
+        return [w async for w in self.iter_chunks(cp, shallow_first=shallow_first)]
+
+    async def iter_chunks(
+        self, cp: Checkpoint, *, shallow_first: bool = False
+    ) -> AsyncIterator[Window]:
+        """``chunks`` one window at a time, each as soon as it is cut. ``shallow_first``:
+        gallop with ``limit=1`` probes before reading the deepest page, so that a short
+        listing costs only shallow requests (else one deep page saves those probes on a
+        long one)."""
+        first = True
         rest, depth = span(cp, None, None, oldest_first=False), self.max_depth
+        while shallow_first:
+            try:
+                small = await self.count_below(rest, depth)
+            except _TooDeep as exc:
+                # A server that caps offsets answers 400 past its cap: stay above the probe it
+                # refused (the one before it, half as deep, was served).
+                shallower = max(2, (exc.offset - 1) // 2 + 1)
+                if shallower >= depth:
+                    raise exc.error from None
+                depth = self.max_depth = shallower
+                continue
+            if small is not None:
+                yield Window(rest, small, None)
+                return
+            break
         size = min(SPLIT_PAGE, depth)
         while True:
-            # The listing holds at least `depth` jobs: read the deepest page the window may
-            # reach and cut at its deepest gap (or count the rest, if this page ends it).
-            page = await self.page(rest, depth - size, size)
+            # Read the deepest page a window may reach: if it ends the listing, count what is
+            # left (offset probes below it when it is empty); else cut at its deepest gap.
+            try:
+                page = await self.page(rest, depth - size, size)
+            except BadRequestError:
+                if not first or depth - size <= 0:
+                    raise
+                # A server that caps offsets answers 400 past its cap: go shallower, once for
+                # the whole walk (before any window exists), down to the page size.
+                depth = self.max_depth = max(size, (depth - size) // 2)
+                size = min(SPLIT_PAGE, depth)
+                continue
             n = len(page.items)
             if page.next_url is None:
                 count = depth - size + n if n else await self.count_upto(rest, depth - size)
-                out.append(Window(rest, count, None))
-                return out
+                yield Window(rest, count, None)
+                return
             cut = await self._gap(rest, depth - size, page.items, deepest=True)
             if cut is None:
                 raise PaginationError(
@@ -209,7 +270,8 @@ class Planner:
                 )
             position, instant = cut
             oldest = bool(self.oldest_first)
-            out.append(Window(span(rest, None, instant, oldest_first=oldest), position, instant))
+            first = False
+            yield Window(span(rest, None, instant, oldest_first=oldest), position, instant)
             rest = span(rest, instant, None, oldest_first=oldest)
 
     async def _gap(
@@ -265,7 +327,10 @@ class Planner:
         """At most ``parts`` windows of similar counts (more only where ``max_depth`` needs
         them), contiguous, in API order, whose union is exactly the listing."""
         check_int(parts, "parts", 1)
-        chunks = await self.chunks(cp)
+        return await self.balanced(cp, await self.chunks(cp, shallow_first=True), parts)
+
+    async def balanced(self, cp: Checkpoint, chunks: list[Window], parts: int) -> list[Window]:
+        """``chunks`` (all of ``cp``), kept if balanced enough for ``parts``, else re-cut."""
         n = sum(w.count for w in chunks)
         k = max(1, min(parts, n))
         mean = n / max(len(chunks), 1)
@@ -353,8 +418,7 @@ class _Walk:
     def open(self, opener: OpenWindow, offset: int = 0, *, ahead: bool = False) -> None:
         """Start a pass at ``offset``; it reads no further than the count it started from
         (deletions only shrink a window), so no request goes past the window's end. A window
-        opened ahead of the one being yielded fetches one page only; its prefetch window
-        grows back one page per page once it is yielded from."""
+        opened ahead of the one being yielded fetches one page only, until it is yielded from."""
         self.stream = opener(self.window.cp.with_offset(offset), max(self.pre - offset, 0))
         if ahead:
             self.stream.stats.window = 1
@@ -417,7 +481,9 @@ class ShardedStream(Generic[T]):
         self._head: _Walk | None = None
         self._last: _Walk | None = None
         self._prev: set[str] = set()
-        self._planned = self._claimed = self._closed = False
+        self._feeder: asyncio.Task[None] | None = None
+        self._fed = asyncio.Event()
+        self._planned = self._claimed = self._closed = self._busy = False
         self._failure: Exception | None = None
 
     # -- public surface --
@@ -460,8 +526,19 @@ class ShardedStream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
+        """The next job. One caller at a time: a second task waiting meanwhile gets
+        RuntimeError (as an async generator's ``anext`` does) and takes nothing."""
         if self._failure is not None:
             raise self._failure
+        if self._busy:
+            raise RuntimeError("anext(): this stream is already being iterated by another task")
+        self._busy = True
+        try:
+            return await self._next()
+        finally:
+            self._busy = False
+
+    async def _next(self) -> T:
         if self._closed or (self._max_items is not None and self.stats.items >= self._max_items):
             await self.aclose()
             raise StopAsyncIteration
@@ -469,7 +546,7 @@ class ShardedStream(Generic[T]):
             if not self._planned:
                 await self._plan()
             while True:
-                head = self._advance()
+                head = await self._advance()
                 if head is None:
                     self._closed = True
                     raise StopAsyncIteration
@@ -492,6 +569,12 @@ class ShardedStream(Generic[T]):
     async def aclose(self) -> None:
         """Cancel and await every request in flight. Idempotent."""
         self._closed = True
+        feeder, self._feeder = self._feeder, None
+        if feeder is not None:
+            feeder.cancel()
+            await asyncio.wait((feeder,))
+            if not feeder.cancelled():
+                feeder.exception()
         for walk in list(self._ahead):
             self._absorb(walk)
             await walk.close()
@@ -532,23 +615,48 @@ class ShardedStream(Generic[T]):
             windows = [head]
             if start.edge is not None:
                 rest = span(start, start.edge, None, oldest_first=self._oldest)
-                windows += await planner.partition(rest, start.shards)
-            walk = _Walk(head)
-            await self._restore(walk, start.offset, start.window_count)
+                windows += await self._windows(rest, lazy=True)
+            skip, count = start.offset, start.window_count
         else:
-            windows = await planner.partition(start, start.shards)
+            # A start offset is found among all the windows; a fresh walk starts at once.
+            windows = await self._windows(start, lazy=not start.offset)
             self._oldest = bool(planner.oldest_first)
             skip = start.offset
             while len(windows) > 1 and skip >= windows[0].count:
                 skip -= windows.pop(0).count
-            walk = _Walk(windows[0])
-            if skip:
-                await self._restore(walk, skip, windows[0].count)
-        self.stats.windows = len(windows)
+            count = windows[0].count
+        # Queue the windows before anything else awaits: the planning task appends after them.
+        self.stats.windows += len(windows)
         self._todo.extend(windows[1:])
+        walk = _Walk(windows[0])
         self._ahead.append(walk)
-        if walk.stream is None:
-            walk.open(self._open, walk.skip)
+        if skip or start.window_count is not None:
+            await self._restore(walk, skip, count)
+        else:
+            walk.open(self._open)
+
+    async def _windows(self, cp: Checkpoint, *, lazy: bool) -> list[Window]:
+        """The first windows of ``cp``: balanced when the listing is short; else (``lazy``)
+        the first ``shards + 1`` cut at ``max_depth``, the rest cut by a task as the walk goes."""
+        planner, shards = self._planner, self._start.shards
+        chunks = planner.iter_chunks(cp)
+        first: list[Window] = []
+        async for window in chunks:
+            first.append(window)
+            if lazy and len(first) > shards:
+                self._feeder = asyncio.get_running_loop().create_task(self._feed(chunks))
+                return first
+        return await planner.balanced(cp, first, shards)
+
+    async def _feed(self, chunks: AsyncIterator[Window]) -> None:
+        """Append the windows still to cut to the queue, waking the walk at each one."""
+        try:
+            async for window in chunks:
+                self._todo.append(window)
+                self.stats.windows += 1
+                self._fed.set()
+        finally:
+            self._fed.set()
 
     async def _restore(self, walk: _Walk, offset: int, count: int | None) -> None:
         """Take the first ``offset`` jobs of a window as yielded: read their ids, provided the
@@ -570,15 +678,25 @@ class ShardedStream(Generic[T]):
         walk.passes = 1
         walk.open(self._open, 0)
 
-    def _advance(self) -> _Walk | None:
+    async def _advance(self) -> _Walk | None:
         """The window to yield from, with up to ``shards`` windows opened (primed)."""
+        feeder = self._feeder
+        while not self._ahead and not self._todo and feeder is not None and not feeder.done():
+            self._fed.clear()
+            await self._fed.wait()
+        if feeder is not None and feeder.done() and not self._todo:
+            self._feeder = None
+            feeder.result()  # a planning failure surfaces here, in order
         while self._todo and len(self._ahead) < self._start.shards:
             walk = _Walk(self._todo.popleft())
             walk.open(self._open, ahead=bool(self._ahead))
             self._ahead.append(walk)
         self._head = head = self._ahead[0] if self._ahead else None
-        if head is not None and head.stream is None:
-            head.open(self._open, head.skip)
+        if head is not None:
+            if head.stream is None:
+                head.open(self._open, head.skip)
+            else:  # a window opened ahead: its full share of the budget at once
+                head.stream.stats.window = head.stream.concurrency
         return head
 
     async def _next_in(self, walk: _Walk) -> Any:

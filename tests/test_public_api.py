@@ -101,3 +101,29 @@ def test_errors_docstring_tree_matches_the_classes() -> None:
         if cls.__module__.startswith("gladia_async.")
     }
     assert {name: base.__name__ for name, base in real.items()} == drawn
+
+
+WEB_BACKEND_NAMES = {
+    "EventHooks",
+    "RequestEvent",
+    "ResponseEvent",
+    "RetryEvent",
+    "PageEvent",
+    "RawResponse",
+    "current_attempt",
+    "otel_request_hook",
+}
+
+
+def test_web_backend_surface() -> None:
+    """Per-call options, raw responses, hooks and tracing helpers (README "In a web backend")."""
+    assert WEB_BACKEND_NAMES <= set(gladia_async.__all__)
+    client = gladia_async.GladiaClient
+    assert callable(client.with_options) and hasattr(client, "with_raw_response")
+    hooks = gladia_async.EventHooks
+    assert {"on_request", "on_response", "on_retry", "on_page"} <= set(vars(hooks))
+    raw = gladia_async.RawResponse
+    for name in ("status", "headers", "request_id", "elapsed", "retries", "parse", "content"):
+        assert hasattr(raw, name), name
+    stats = gladia_async.StreamStats()
+    assert stats.retries == 0 and stats.last_headers is None

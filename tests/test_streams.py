@@ -710,7 +710,8 @@ async def test_deferred_pages_are_built_in_order_only_when_reached() -> None:
         def page() -> Page[_Item]:
             built.append(offset)
             items = [_Item(id=str(i)) for i in range(offset, min(offset + limit, 35))]
-            return Page(items=items, next_url=f"http://x/?offset={offset + limit}")
+            nxt = f"http://x/?offset={offset + limit}" if offset + limit < 35 else None
+            return Page(items=items, next_url=nxt)
 
         return page
 

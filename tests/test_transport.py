@@ -6,10 +6,14 @@ import asyncio
 import email.utils
 import logging
 import time
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
 from aiohttp import web
+from aioresponses import aioresponses
+from aioresponses.core import RequestCall
+from yarl import URL
 
 from gladia_async._config import RetryPolicy
 from gladia_async._errors import (
@@ -88,41 +92,28 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after({"retry-after": past}, now=now) == 0.0
 
 
-# ---------------------------------------------------------------- error mapping
-# aioresponses 0.7.9 cannot build responses under aiohttp 3.14 (ClientResponse needs
-# stream_writer), so status mapping runs against a loopback server and exception mapping
-# through ScriptedSession, which raises scripted aiohttp exceptions before delegating.
+# ---------------------------------------------------------------- mocked responses
+# Narrow decisions (which status maps to which error, retry or not, Retry-After on a real
+# aiohttp response, origin checks on redirects) run on responses built by aioresponses: a
+# socket adds nothing there. End-to-end behaviour runs against loopback servers below.
+
+URL_X = BASE + "/v2/pre-recorded/x"
 
 
-class ScriptedSession:
-    """Duck-typed ClientSession: raises the scripted exceptions first, then delegates."""
+@pytest.fixture
+def mocked() -> Iterator[aioresponses]:
+    with aioresponses() as m:
+        yield m
 
-    def __init__(self, real: aiohttp.ClientSession, script: list[BaseException]) -> None:
-        self.real = real
-        self.script = script
-        self.calls = 0
 
-    @property
-    def closed(self) -> bool:
-        return self.real.closed
-
-    async def request(self, *args: object, **kwargs: object) -> aiohttp.ClientResponse:
-        self.calls += 1
-        if self.script:
-            raise self.script.pop(0)
-        return await self.real.request(*args, **kwargs)  # type: ignore[arg-type]
+def calls(m: aioresponses, method: str, url: str) -> list[RequestCall]:
+    """The requests the mock received for one method and URL."""
+    return m.requests.get((method, URL(url)), [])
 
 
 def refused() -> aiohttp.ClientConnectorError:
     key = aiohttp.client_reqrep.ConnectionKey("h", 443, True, True, None, None, None)
     return aiohttp.ClientConnectorError(key, OSError(111, "Connection refused"))
-
-
-def respond(status: int, body: bytes, **headers: str):  # type: ignore[no-untyped-def]
-    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
-        return json_response(body, status=status, **headers)
-
-    return handler
 
 
 @pytest.mark.parametrize(
@@ -134,118 +125,188 @@ def respond(status: int, body: bytes, **headers: str):  # type: ignore[no-untype
         (429, "error_429_assumed.json", RateLimitError),
     ],
 )
-async def test_status_errors_map_to_classes(status: int, name: str, cls: type) -> None:
-    async with serve(respond(status, fixture(name))) as server:
-        transport, _ = make_transport(server.url, retry_policy=RetryPolicy(max_retries=0))
-        with pytest.raises(cls) as info:
-            await transport.request("GET", "/v2/pre-recorded/x")
-        await transport.aclose()
+async def test_status_errors_map_to_classes(
+    mocked: aioresponses, status: int, name: str, cls: type
+) -> None:
+    mocked.get(URL_X, status=status, body=fixture(name))
+    transport, _ = make_transport(retry_policy=RetryPolicy(max_retries=0))
+    with pytest.raises(cls) as info:
+        await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
     exc = info.value
     assert isinstance(exc, APIStatusError)
     assert exc.status == status
     assert exc.request_id == "G-8e21f0c4"
     assert exc.body is not None and exc.body.status_code == status
-    assert exc.url == server.url + "/v2/pre-recorded/x"
+    assert exc.url == URL_X
     assert "G-8e21f0c4" in str(exc) and KEY not in str(exc)
+    assert "(GET /v2/pre-recorded/x, request_id=G-8e21f0c4)" in str(exc)
 
 
-async def test_5xx_maps_to_internal_server_error_with_header_request_id() -> None:
-    handler = respond(502, b"<html>bad gateway</html>", **{"x-aipi-call-id": "call-1"})
-    async with serve(handler) as server:
-        transport, slept = make_transport(server.url, retry_policy=RetryPolicy(max_retries=1))
-        with pytest.raises(InternalServerError) as info:
-            await transport.request("GET", "/v2/pre-recorded/x")
-        await transport.aclose()
+async def test_5xx_maps_to_internal_server_error_with_header_request_id(
+    mocked: aioresponses,
+) -> None:
+    headers = {"x-aipi-call-id": "call-1"}
+    mocked.get(URL_X, status=502, body=b"<html>bad gateway</html>", headers=headers, repeat=True)
+    transport, slept = make_transport(retry_policy=RetryPolicy(max_retries=1))
+    with pytest.raises(InternalServerError) as info:
+        await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
     assert info.value.status == 502 and info.value.body is None
     assert info.value.request_id == "call-1"
     assert slept == [0.5]
-    assert server.count() == 2
+    assert len(calls(mocked, "GET", URL_X)) == 2
 
 
-async def test_rate_limit_over_cap_raises_with_retry_after() -> None:
-    handler = respond(429, fixture("error_429_assumed.json"), **{"Retry-After": "3600"})
-    async with serve(handler) as server:
-        transport, slept = make_transport(server.url)
-        with pytest.raises(RateLimitError) as info:
-            await transport.request("GET", "/v2/x")
-        await transport.aclose()
+async def test_rate_limit_over_cap_raises_with_retry_after(mocked: aioresponses) -> None:
+    body = fixture("error_429_assumed.json")
+    mocked.get(URL_X, status=429, body=body, headers={"Retry-After": "3600"}, repeat=True)
+    transport, slept = make_transport()
+    with pytest.raises(RateLimitError) as info:
+        await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
     assert info.value.retry_after == 3600.0
-    assert slept == [] and server.count() == 1
+    assert slept == [] and len(calls(mocked, "GET", URL_X)) == 1
 
 
-async def test_400_validation_errors_in_message() -> None:
-    async with serve(respond(400, fixture("error_400_validation.json"))) as server:
-        transport, _ = make_transport(server.url)
-        with pytest.raises(APIStatusError) as info:
-            await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
-        await transport.aclose()
+async def test_400_validation_errors_in_message(mocked: aioresponses) -> None:
+    mocked.post(BASE + "/v2/pre-recorded", status=400, body=fixture("error_400_validation.json"))
+    transport, _ = make_transport()
+    with pytest.raises(APIStatusError) as info:
+        await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
+    await transport.aclose()
     assert "min_speakers must be a number" in str(info.value)
     assert len(info.value.validation_errors) == 2
 
 
-async def test_post_connect_error_is_retried_but_disconnect_is_not() -> None:
-    async with serve(respond(201, fixture("prerecorded_init_response.json"))) as server:
-        async with aiohttp.ClientSession() as real:
-            session = ScriptedSession(real, [refused()])
-            transport, slept = make_transport(server.url, session=session)
-            resp = await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
-            assert resp.status == 201 and len(slept) == 1 and server.count() == 1
-            session.script.append(aiohttp.ServerDisconnectedError())
-            with pytest.raises(APIConnectionError):
-                await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
-            assert len(slept) == 1 and server.count() == 1
-            session.script.append(aiohttp.ServerDisconnectedError())
-            resp = await transport.request("GET", "/v2/pre-recorded/x")  # a GET retries it
-            assert len(slept) == 2
-            await transport.aclose()
+async def test_post_connect_error_is_retried_but_disconnect_is_not(mocked: aioresponses) -> None:
+    url = BASE + "/v2/pre-recorded"
+    created = fixture("prerecorded_init_response.json")
+    mocked.post(url, exception=refused())  # never left: safe to send again
+    mocked.post(url, status=201, body=created)
+    transport, slept = make_transport()
+    resp = await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
+    assert resp.status == 201 and len(slept) == 1 and len(calls(mocked, "POST", url)) == 2
+    mocked.post(url, exception=aiohttp.ServerDisconnectedError())  # may have reached it
+    mocked.post(url, status=201, body=created)
+    with pytest.raises(APIConnectionError):
+        await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "x"})
+    assert len(slept) == 1 and len(calls(mocked, "POST", url)) == 3
+    mocked.get(URL_X, exception=aiohttp.ServerDisconnectedError())
+    mocked.get(URL_X, body=b"{}")
+    resp = await transport.request("GET", "/v2/pre-recorded/x")  # a GET retries it
+    assert resp.status == 200 and len(slept) == 2
+    await transport.aclose()
 
 
-async def test_timeouts_map_to_api_timeout_error() -> None:
-    async with aiohttp.ClientSession() as real:
-        session = ScriptedSession(real, [TimeoutError(), TimeoutError()])
-        transport, slept = make_transport(session=session, retry_policy=RetryPolicy(max_retries=1))
-        with pytest.raises(APITimeoutError):
-            await transport.request("GET", "/v2/x")
-        await transport.aclose()
-    assert len(slept) == 1 and session.calls == 2
+async def test_timeouts_map_to_api_timeout_error(mocked: aioresponses) -> None:
+    mocked.get(URL_X, exception=TimeoutError(), repeat=True)
+    transport, slept = make_transport(retry_policy=RetryPolicy(max_retries=1))
+    with pytest.raises(APITimeoutError):
+        await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
+    assert len(slept) == 1 and len(calls(mocked, "GET", URL_X)) == 2
 
 
-async def test_tls_errors_are_not_retried() -> None:
-    async with aiohttp.ClientSession() as real:
-        exc = aiohttp.ClientSSLError(
-            aiohttp.client_reqrep.ConnectionKey("h", 443, True, True, None, None, None),
-            OSError(1, "ssl"),
-        )
-        session = ScriptedSession(real, [exc])
-        transport, slept = make_transport(session=session)
-        with pytest.raises(APIConnectionError):
-            await transport.request("GET", "/v2/x")
-        await transport.aclose()
-    assert slept == []
+async def test_tls_errors_are_not_retried(mocked: aioresponses) -> None:
+    key = aiohttp.client_reqrep.ConnectionKey("h", 443, True, True, None, None, None)
+    mocked.get(URL_X, exception=aiohttp.ClientSSLError(key, OSError(1, "ssl")), repeat=True)
+    transport, slept = make_transport()
+    with pytest.raises(APIConnectionError):
+        await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
+    assert slept == [] and len(calls(mocked, "GET", URL_X)) == 1
+
+
+async def test_get_retried_after_503_and_429_with_retry_after(mocked: aioresponses) -> None:
+    mocked.get(URL_X, status=503, body=b'{"statusCode":503}')
+    mocked.get(
+        URL_X, status=429, body=fixture("error_429_assumed.json"), headers={"Retry-After": "2"}
+    )
+    mocked.get(URL_X, body=fixture("prerecorded_job_done.json"))
+    transport, slept = make_transport()
+    resp = await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
+    assert resp.status == 200
+    sent = calls(mocked, "GET", URL_X)
+    assert len(sent) == 3 and slept == [0.5, 2.0]
+    assert all(c.kwargs["headers"]["x-gladia-key"] == KEY for c in sent)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        ({"Retry-After": "1.5"}, 1.5),
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"Retry-After": "soon"}, 0.5),  # invalid: ignored, the backoff applies
+        ({"Retry-After": "-3"}, 0.5),
+    ],
+)
+async def test_retry_after_read_from_a_real_response(
+    mocked: aioresponses, headers: dict[str, str], expected: float
+) -> None:
+    mocked.get(URL_X, status=503, body=b"{}", headers=headers)
+    mocked.get(URL_X, body=b"{}")
+    transport, slept = make_transport()
+    await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
+    assert slept == [expected]
+
+
+async def test_retry_after_http_date_on_a_real_response(mocked: aioresponses) -> None:
+    date = email.utils.formatdate(time.time() + 20, usegmt=True)
+    mocked.get(URL_X, status=429, body=b"{}", headers={"Retry-After": date})
+    mocked.get(URL_X, body=b"{}")
+    transport, slept = make_transport()
+    await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
+    assert len(slept) == 1 and 15 <= slept[0] <= 20
+
+
+async def test_post_429_is_not_repeated_but_carries_retry_after(mocked: aioresponses) -> None:
+    url = BASE + "/v2/pre-recorded"
+    body = fixture("error_429_assumed.json")
+    mocked.post(url, status=429, body=body, headers={"Retry-After": "1"}, repeat=True)
+    transport, slept = make_transport()
+    with pytest.raises(RateLimitError) as info:
+        await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "u"})
+    await transport.aclose()
+    assert info.value.retry_after == 1.0
+    assert len(calls(mocked, "POST", url)) == 1 and slept == []
+
+
+async def test_redirects_followed_on_the_same_origin_only(mocked: aioresponses) -> None:
+    mocked.get(BASE + "/same", status=302, headers={"Location": "/v2/final"})
+    mocked.get(BASE + "/v2/final", body=b'{"ok":true}')
+    for location in (
+        "https://evil.test/steal",  # another host
+        "http://api.example.test/steal",  # same host, plain http
+        "https://api.example.test:8443/steal",  # same host, another port
+    ):
+        mocked.get(URL_X, status=307, headers={"Location": location})
+    transport, _ = make_transport()
+    resp = await transport.request("GET", "/same")
+    assert resp.body == b'{"ok":true}'
+    (final,) = calls(mocked, "GET", BASE + "/v2/final")
+    assert final.kwargs["headers"]["x-gladia-key"] == KEY
+    for _ in range(3):
+        with pytest.raises(UnsafeURLError):
+            await transport.request("GET", "/v2/pre-recorded/x")
+    await transport.aclose()
+    hosts = {url.host for _, url in mocked.requests}
+    assert hosts == {"api.example.test"}
+    assert {url.port for _, url in mocked.requests} == {443}
 
 
 # ---------------------------------------------------------------- loopback end to end
 
 
-async def test_get_retried_after_503_and_429_with_retry_after() -> None:
+def respond(status: int, body: bytes, **headers: str):  # type: ignore[no-untyped-def]
     async def handler(request: web.Request, server: Server) -> web.StreamResponse:
-        n = len(server.requests)
-        if n == 1:
-            return json_response(b'{"statusCode":503}', status=503)
-        if n == 2:
-            return json_response(
-                fixture("error_429_assumed.json"), status=429, **{"Retry-After": "2"}
-            )
-        return json_response(fixture("prerecorded_job_done.json"))
+        return json_response(body, status=status, **headers)
 
-    async with serve(handler) as server:
-        transport, slept = make_transport(server.url)
-        resp = await transport.request("GET", "/v2/pre-recorded/abc")
-        await transport.aclose()
-    assert resp.status == 200
-    assert server.count("GET", "/v2/pre-recorded/abc") == 3
-    assert slept == [0.5, 2.0]
-    assert all(r.headers.get("x-gladia-key") == KEY for r in server.requests)
+    return handler
 
 
 async def test_post_that_reached_the_server_is_not_repeated() -> None:
@@ -445,17 +506,6 @@ def test_parse_retry_after_accepts_every_http_date_form() -> None:
     ):
         assert parse_retry_after({"retry-after": value}, now=now) == 37.0, value
     assert parse_retry_after({"retry-after": " 5 "}) == 5.0
-
-
-async def test_post_429_is_not_repeated_but_carries_retry_after() -> None:
-    handler = respond(429, fixture("error_429_assumed.json"), **{"Retry-After": "1"})
-    async with serve(handler) as server:
-        transport, slept = make_transport(server.url)
-        with pytest.raises(RateLimitError) as info:
-            await transport.request("POST", "/v2/pre-recorded", json={"audio_url": "u"})
-        await transport.aclose()
-    assert info.value.retry_after == 1.0
-    assert server.count("POST") == 1 and slept == []
 
 
 async def test_error_body_with_invalid_utf8_or_deep_nesting_still_maps_to_status() -> None:

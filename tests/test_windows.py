@@ -17,6 +17,7 @@ from gladia_async._errors import APIStatusError, GladiaConfigError, GladiaError
 from gladia_async._streams import Checkpoint
 from gladia_async._windows import ShardedStream, to_ms
 from gladia_async.testing import FakeGladia
+from gladia_async.types import UnknownStatus
 
 KEY = "test-key"
 
@@ -341,3 +342,50 @@ async def test_partition_balances_where_a_huge_tie_allows() -> None:
         assert max(sizes) >= 400  # the tie cannot be cut ...
         others = [n for n in sizes if n < 400]
         assert others and max(others) <= 2 * 600 / max(len(parts) - 1, 1)  # ... the rest balance
+
+
+async def test_an_offset_cap_below_max_depth_is_found_and_respected() -> None:
+    async with FakeGladia(
+        api_key=KEY, jobs=3_000, seed=16, transcript_seconds=0, max_offset=700
+    ) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            assert await gladia.pre_recorded.count() == 3_000  # default max_depth 5,000
+            async with gladia.pre_recorded.list(shards=3, lean=True) as stream:
+                assert [job.id async for job in stream] == fake.store.ids()
+            refused = [r for r in fake.requests if r.status == 400]
+            assert 0 < len(refused) <= 8
+            with pytest.raises(APIStatusError):  # a 400 that is not about depth is raised
+                await gladia.pre_recorded.count(
+                    custom_metadata={"a": 1}, status=UnknownStatus("nope")
+                )
+
+
+async def test_max_items_batches_chain_through_tokens() -> None:
+    async with FakeGladia(api_key=KEY, jobs=700, seed=3, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            got: list[str] = []
+            token: str | None = None
+            for _ in range(8):
+                kwargs: dict[str, Any] = (
+                    {"resume": token} if token else {"shards": 2, "max_depth": 150}
+                )
+                async with gladia.pre_recorded.list(max_items=130, lean=True, **kwargs) as stream:
+                    batch = [job.id async for job in stream]
+                got += batch
+                token = stream.checkpoint.token
+                if not batch:
+                    break
+        assert got == fake.store.ids()
+
+
+async def test_a_second_concurrent_anext_is_refused() -> None:
+    async with FakeGladia(api_key=KEY, jobs=300, seed=17, transcript_seconds=0, latency_ms=5) as f:
+        async with GladiaClient(api_key=KEY, base_url=f.url) as gladia:
+            async with gladia.pre_recorded.list(shards=2, max_depth=100, lean=True) as stream:
+                first = asyncio.ensure_future(anext(stream))
+                await asyncio.sleep(0)
+                with pytest.raises(RuntimeError, match="already being iterated"):
+                    await anext(stream)
+                job = await first
+                rest = [j.id async for j in stream]
+            assert [job.id, *rest] == f.store.ids()

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from gladia_async import GladiaClient
-from gladia_async._errors import GladiaConfigError
+from gladia_async._errors import APIStatusError, GladiaConfigError
 from gladia_async.testing import FakeGladia
+from gladia_async.types import UnknownStatus
 
 KEY = "test-key"
 
@@ -95,3 +96,14 @@ async def test_count_refuses_bad_max_depth() -> None:
             with pytest.raises(GladiaConfigError):
                 await gladia.pre_recorded.count(max_depth=1)
             assert fake.stats["requests"] == 0
+
+
+async def test_count_finds_an_offset_cap_and_a_bad_request_still_fails() -> None:
+    async with FakeGladia(
+        api_key=KEY, jobs=1_000, seed=3, transcript_seconds=0, max_offset=300
+    ) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            assert await gladia.pre_recorded.count() == 1_000
+            assert 0 < sum(r.status == 400 for r in fake.requests) <= 3
+            with pytest.raises(APIStatusError):
+                await gladia.pre_recorded.count(status=UnknownStatus("nope"))

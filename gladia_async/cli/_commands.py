@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..types import (
     SubtitlesConfig,
     TranslationConfig,
 )
+from ..types.common import KNOWN_STATUSES, suggest_status
 from ._context import Context, ExitCode, UsageError
 from ._format import RowWriter, make_writer, parse_fields
 from ._progress import make_progress, want_progress
@@ -39,9 +41,18 @@ def _json_object(text: str | None, option: str) -> dict[str, Any] | None:
 
 
 def _statuses(values: list[str] | None) -> list[str] | None:
+    """--status values split on commas and checked locally (a typo would list nothing)."""
     if not values:
         return None
-    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+    out = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    for status in out:
+        if status not in KNOWN_STATUSES:
+            guess = suggest_status(status)
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise UsageError(
+                f"--status: unknown job status {status!r}{hint}; known: {', '.join(KNOWN_STATUSES)}"
+            )
+    return out
 
 
 def _writer(args: argparse.Namespace) -> RowWriter:
@@ -49,7 +60,19 @@ def _writer(args: argparse.Namespace) -> RowWriter:
         fields = parse_fields(args.fields)
     except ValueError as exc:
         raise UsageError(f"--fields: {exc}") from None
-    return make_writer(args.format, sys.stdout, fields)
+    # A resumed csv run appends to the first run's output: one header in all.
+    header = getattr(args, "resume", None) is None
+    return make_writer(args.format, sys.stdout, fields, header=header)
+
+
+def _check_fields(writer: RowWriter) -> None:
+    """--fields: a path that matched nothing in any item written is a usage error (exit 2)."""
+    missing = writer.unmatched()
+    if missing:
+        raise UsageError(
+            f"--fields: {', '.join(map(repr, missing))} matched nothing in any job written "
+            "(paths use the API's names, e.g. file.audio_duration; see --help)"
+        )
 
 
 def filter_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -107,7 +130,11 @@ async def cmd_list(ctx: Context) -> int:
     kwargs = list_kwargs(args)
     show = want_progress(args.progress)
     progress = make_progress(False)
+    cap = args.max_items
+    if cap is not None:
+        kwargs["max_items"] = cap + 1  # one more, to tell "stopped at the cap" from "the end"
     written = 0
+    more = False
     try:
         async with ctx.client() as gladia:
             stream = gladia.pre_recorded.list(**kwargs)
@@ -115,17 +142,26 @@ async def cmd_list(ctx: Context) -> int:
             total = await _total(gladia, args, stream.checkpoint) if show else None
             progress = make_progress(show, total=total, desc="jobs")
             async with stream:
+                if cap == 0:
+                    ctx.checkpoint = stream.checkpoint
                 async for job in stream:
+                    if written == cap:
+                        more = True  # the checkpoint saved at the cap is where to go on
+                        break
                     if not _write(ctx, writer, job):
                         break
                     written += 1
                     progress.update()
+                    if written == cap:
+                        ctx.checkpoint = stream.checkpoint
             _close(ctx, writer)
     finally:
         progress.close()
-    if not ctx.stdout_broken and args.max_items and written == args.max_items:
-        ctx.print_resume_hint(None)  # the cap was reached: say how to take the next batch
     ctx.stream = None
+    _check_fields(writer)  # a wrong path fails the run: no token for the next batch
+    if more and not ctx.stdout_broken:
+        ctx.print_resume_hint(None)  # the cap was reached: say how to take the next batch
+    ctx.checkpoint = None
     return ExitCode.OK
 
 
@@ -152,34 +188,49 @@ async def cmd_count(ctx: Context) -> int:
     return ExitCode.OK
 
 
-async def cmd_get(ctx: Context) -> int:
-    """Print jobs by id, in the order given."""
-    args = ctx.args
-    writer = _writer(args)
-    async with ctx.client() as gladia:
-        for job_id in args.ids:
-            job = await gladia.pre_recorded.get(job_id)
-            if not _write(ctx, writer, job):
+async def _each(ctx: Context, action: Callable[[str], Awaitable[bool]], ids: list[str]) -> ExitCode:
+    """Run `action` on every id: an API error on one is reported with its id and the others
+    are still tried (exit 1 if any failed); a connection error ends the run. `action` returns
+    False to stop early (the reader of stdout went away)."""
+    failed = 0
+    for job_id in ids:
+        try:
+            if not await action(job_id):
                 break
+        except APIConnectionError:
+            raise
+        except APIStatusError as exc:
+            failed += 1
+            ctx.error(f"{job_id}: {type(exc).__name__}: {exc}")
+    return ExitCode.API if failed else ExitCode.OK
+
+
+async def cmd_get(ctx: Context) -> int:
+    """Print jobs by id, in the order given; a failed id is reported and the others still
+    fetched (exit 1 if any failed)."""
+    writer = _writer(ctx.args)
+    async with ctx.client() as gladia:
+
+        async def get(job_id: str) -> bool:
+            return _write(ctx, writer, await gladia.pre_recorded.get(job_id))
+
+        code = await _each(ctx, get, ctx.args.ids)
         _close(ctx, writer)
-    return ExitCode.OK
+    if code == ExitCode.OK:
+        _check_fields(writer)
+    return code
 
 
 async def cmd_delete(ctx: Context) -> int:
     """Delete each id; an API error on one is reported and the others are still tried."""
-    failed = 0
     async with ctx.client() as gladia:
-        for job_id in ctx.args.ids:
-            try:
-                await gladia.pre_recorded.delete(job_id)
-            except APIConnectionError:
-                raise
-            except APIStatusError as exc:
-                failed += 1
-                ctx.error(f"{job_id}: {type(exc).__name__}: {exc}")
-                continue
+
+        async def delete(job_id: str) -> bool:
+            await gladia.pre_recorded.delete(job_id)
             print(f"deleted {job_id}", flush=True)
-    return ExitCode.API if failed else ExitCode.OK
+            return True
+
+        return await _each(ctx, delete, ctx.args.ids)
 
 
 def _local_file(text: str) -> Path:

@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from .. import GladiaError
+from .. import APIConnectionError, APIStatusError, DecodeError, GladiaError, PaginationError
 
 if TYPE_CHECKING:
     from .. import GladiaClient
 
-__all__ = ["Context", "ExitCode", "UsageError"]
+__all__ = ["Context", "ExitCode", "UsageError", "resumable"]
 
 PROG = "gladia-async"
 
@@ -51,6 +51,8 @@ class Context:
         self.terminated = False
         self.hints: list[str] = []
         """Lines for stderr if the run stops early (e.g. the id of a job still running)."""
+        self.checkpoint: Any = None
+        """A checkpoint a command saved (e.g. at --max-items), used instead of the stream's."""
         self.quiet_interrupt = False
         """Set by commands (fake-server) for which Ctrl-C is the normal way to stop: exit 0."""
 
@@ -119,8 +121,14 @@ class Context:
         return text.replace(key.strip(), "***") if key else text
 
     def resume_token(self, exc: BaseException | None) -> str | None:
-        """The checkpoint token to continue from: the exception's, else the open stream's."""
+        """The checkpoint token to continue from: the exception's, else the open stream's
+        (or the one a command saved); None when the command has no --resume or when resuming
+        cannot help (see `resumable`)."""
+        if not hasattr(self.args, "resume") or not resumable(exc):
+            return None
         checkpoint = exc.checkpoint if isinstance(exc, GladiaError) else None
+        if checkpoint is None:
+            checkpoint = self.checkpoint
         if checkpoint is None and self.stream is not None:
             checkpoint = getattr(self.stream, "checkpoint", None)
         token = getattr(checkpoint, "token", None)
@@ -134,3 +142,14 @@ class Context:
         token = self.resume_token(exc)
         if token:
             print(f"resume with: --resume {token}", file=sys.stderr, flush=True)
+
+
+def resumable(exc: BaseException | None) -> bool:
+    """Whether running again from the checkpoint can succeed: after an interruption (None), a
+    connection error, 408, 429 or 5xx; not after 400 (bad filter), 401, 403, 404 (wrong key
+    or base URL), a refused redirect, a bad configuration or a bug, which fail again."""
+    if exc is None or isinstance(exc, APIConnectionError):
+        return True
+    if isinstance(exc, APIStatusError):
+        return exc.status >= 500 or exc.status in (408, 409, 425, 429)
+    return isinstance(exc, DecodeError) and not isinstance(exc, PaginationError)

@@ -37,6 +37,7 @@ TABLE_SAMPLE_ROWS = 100
 TABLE_MAX_WIDTH = 60
 
 _MISSING = object()
+_NULL = object()
 
 
 def parse_fields(text: str | None) -> list[str] | None:
@@ -74,21 +75,56 @@ def _step(value: Any, name: str) -> Any:
     return _MISSING
 
 
-def resolve(obj: Any, path: str) -> Any:
-    """The value at a dotted path of a job (Struct, dict, list or msgspec.Raw), or None."""
+def _lookup(obj: Any, path: str) -> Any:
+    """The value at a dotted path; _MISSING if a step names nothing there, _NULL if the path
+    ran into null before its end (which proves neither way that the path exists)."""
     value = obj
     for name in path.split("."):
+        if value is None:
+            return _NULL
         value = _step(value, name)
-        if value is _MISSING or value is None:
-            return None
+        if value is _MISSING:
+            return _MISSING
     if isinstance(value, msgspec.Raw):
         return msgspec.json.decode(value) if len(value) else None
     return value
 
 
+def resolve(obj: Any, path: str) -> Any:
+    """The value at a dotted path of a job (Struct, dict, list or msgspec.Raw), or None."""
+    value = _lookup(obj, path)
+    return None if value is _MISSING or value is _NULL else value
+
+
 def select(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
     """A dict of the requested dotted paths, keyed by the paths as written."""
     return {field: resolve(obj, field) for field in fields}
+
+
+class _Fields:
+    """The --fields paths, and which of them no item has shown yet (to refuse a path that
+    matches nothing: a typo would otherwise print empty columns)."""
+
+    def __init__(self, fields: Sequence[str]) -> None:
+        self.fields = list(fields)
+        self.unseen = {field: False for field in self.fields}  # path -> missing in some item
+
+    def values(self, obj: Any) -> list[Any]:
+        """The item's value for each path (None where missing)."""
+        found = [_lookup(obj, field) for field in self.fields]
+        if self.unseen:
+            for field, value in zip(self.fields, found, strict=True):
+                if field not in self.unseen:
+                    continue
+                if value is _MISSING:
+                    self.unseen[field] = True
+                elif value is not _NULL:
+                    del self.unseen[field]
+        return [None if v is _MISSING or v is _NULL else v for v in found]
+
+    def unmatched(self) -> list[str]:
+        """Paths missing from some item and found in none."""
+        return [field for field, missing in self.unseen.items() if missing]
 
 
 def cell(value: Any) -> str:
@@ -110,6 +146,10 @@ class RowWriter(Protocol):
     def write(self, obj: Any) -> None: ...
 
     def close(self) -> None: ...
+
+    def unmatched(self) -> list[str]:
+        """The --fields paths that matched nothing in any item written."""
+        ...
 
 
 def _is_regular_file(stream: IO[Any]) -> bool:
@@ -157,31 +197,56 @@ class _Output:
             self.binary.flush()
 
 
+@cache
+def _decoded_fields(type_: type[msgspec.Struct]) -> tuple[tuple[str, str], ...] | None:
+    """(wire name, attribute) of a Struct's fields that are not undecoded JSON (msgspec.Raw);
+    None when it has no such field."""
+    fields = msgspec.structs.fields(type_)
+    kept = tuple((f.encode_name, f.name) for f in fields if f.type is not msgspec.Raw)
+    return kept if len(kept) < len(fields) else None
+
+
+def _without_raw(obj: Any) -> Any:
+    """A lean summary without its undecoded fields (``result``, ``request_params``): the lean
+    listing prints what it decoded, not the transcripts it skipped. Other objects as they are."""
+    names = _decoded_fields(type(obj)) if isinstance(obj, msgspec.Struct) else None
+    return obj if names is None else {wire: getattr(obj, attr) for wire, attr in names}
+
+
 class JsonlWriter:
-    """One compact JSON object a line: the whole job, or the selected fields."""
+    """One compact JSON object a line: the whole job (a lean summary without its undecoded
+    fields), or the selected fields."""
 
     def __init__(self, out: _Output, fields: Sequence[str] | None) -> None:
         self.out = out
-        self.fields = fields
+        self.fields = _Fields(fields) if fields else None
         self.encoder = msgspec.json.Encoder()
 
     def write(self, obj: Any) -> None:
-        data = select(obj, self.fields) if self.fields else obj
+        if self.fields is None:
+            data = _without_raw(obj)
+        else:
+            data = dict(zip(self.fields.fields, self.fields.values(obj), strict=True))
         self.out.line_bytes(self.encoder.encode(data))
 
     def close(self) -> None:
         self.out.flush()
 
+    def unmatched(self) -> list[str]:
+        return self.fields.unmatched() if self.fields else []
+
 
 class CsvWriter:
-    """RFC 4180 csv with a header row made of the field paths."""
+    """RFC 4180 csv with a header row made of the field paths (none with ``header=False``, for
+    output appended to an earlier run's)."""
 
-    def __init__(self, out: _Output, fields: Sequence[str]) -> None:
+    def __init__(self, out: _Output, fields: Sequence[str], *, header: bool = True) -> None:
         self.out = out
-        self.fields = list(fields)
+        self.fields = _Fields(fields)
         self.buffer = io.StringIO()
         self.csv = csv.writer(self.buffer, lineterminator="")
-        self._row(self.fields)
+        if header:
+            self._row(self.fields.fields)
 
     def _row(self, values: Iterable[str]) -> None:
         self.csv.writerow(values)
@@ -190,10 +255,13 @@ class CsvWriter:
         self.buffer.truncate()
 
     def write(self, obj: Any) -> None:
-        self._row(cell(resolve(obj, field)) for field in self.fields)
+        self._row(cell(value) for value in self.fields.values(obj))
 
     def close(self) -> None:
         self.out.flush()
+
+    def unmatched(self) -> list[str]:
+        return self.fields.unmatched()
 
 
 def _clip(text: str, width: int) -> str:
@@ -206,7 +274,7 @@ class TableWriter:
 
     def __init__(self, out: _Output, fields: Sequence[str]) -> None:
         self.out = out
-        self.fields = list(fields)
+        self.fields = _Fields(fields)
         self.pending: list[list[str]] | None = []
         self.widths: list[int] = []
 
@@ -221,15 +289,15 @@ class TableWriter:
         self.pending = None
         self.widths = [
             min(TABLE_MAX_WIDTH, max([len(field)] + [len(row[i]) for row in rows]))
-            for i, field in enumerate(self.fields)
+            for i, field in enumerate(self.fields.fields)
         ]
-        self._emit(self.fields)
+        self._emit(self.fields.fields)
         self._emit(["-" * width for width in self.widths])
         for row in rows:
             self._emit(row)
 
     def write(self, obj: Any) -> None:
-        row = [cell(resolve(obj, field)) for field in self.fields]
+        row = [cell(value) for value in self.fields.values(obj)]
         if self.pending is None:
             self._emit(row)
             return
@@ -242,15 +310,21 @@ class TableWriter:
             self._start()
         self.out.flush()
 
+    def unmatched(self) -> list[str]:
+        return self.fields.unmatched()
 
-def make_writer(fmt: str, stream: IO[str], fields: Sequence[str] | None) -> RowWriter:
-    """The writer for a --format value; csv and table use DEFAULT_COLUMNS without --fields."""
+
+def make_writer(
+    fmt: str, stream: IO[str], fields: Sequence[str] | None, *, header: bool = True
+) -> RowWriter:
+    """The writer for a --format value; csv and table use DEFAULT_COLUMNS without --fields.
+    ``header=False``: no csv header (the output continues an earlier run's)."""
     out = _Output(stream)
     if fmt == "jsonl":
         return JsonlWriter(out, fields)
     columns = list(fields) if fields else list(DEFAULT_COLUMNS)
     if fmt == "csv":
-        return CsvWriter(out, columns)
+        return CsvWriter(out, columns, header=header)
     if fmt == "table":
         return TableWriter(out, columns)
     raise ValueError(f"unknown format: {fmt!r}")

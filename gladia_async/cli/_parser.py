@@ -18,8 +18,8 @@ _N = TypeVar("_N", int, float)
 EPILOG = """\
 exit codes: 0 ok, 1 API error, 2 usage or configuration error, 3 connection error,
 4 other error (unexpected response, failed job, wait timeout), 130 interrupted (Ctrl-C),
-143 terminated (SIGTERM). list and demo print 'resume with: --resume TOKEN' on stderr
-when they stop early.
+143 terminated (SIGTERM). list prints 'resume with: --resume TOKEN' on stderr when it
+stops early and running again can help (not after 400, 401, 403 or 404).
 """
 
 
@@ -94,7 +94,8 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=FORMATS,
         default="jsonl",
-        help="jsonl: one JSON object a line (default); csv: with a header; table: aligned",
+        help="jsonl: one JSON object a line (default); csv: with a header (none with "
+        "--resume, so the output appends); table: aligned",
     )
     parser.add_argument(
         "--fields",
@@ -102,7 +103,7 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
         help="comma-separated dotted paths in API names, e.g. "
         "id,status,created_at,file.audio_duration,result.metadata.billing_time "
         "(jsonl default: whole objects; csv/table default: id,status,created_at,"
-        "completed_at,file.audio_duration)",
+        "completed_at,file.audio_duration); a path found in no job is an error (exit 2)",
     )
 
 
@@ -186,7 +187,8 @@ def _filter_options(p: argparse.ArgumentParser) -> None:
         "--status",
         action="append",
         metavar="STATUS",
-        help="queued, processing, done or error; repeat or comma-separate for several",
+        help="queued, processing, done or error (checked before any request); repeat or "
+        "comma-separate for several",
     )
     f.add_argument("--date", metavar="YYYY-MM-DD", help="jobs created on this (UTC) day")
     f.add_argument("--before-date", metavar="ISO", help="jobs created before this instant")
@@ -212,7 +214,13 @@ def _command(
 
 
 def _job_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = _command(sub, "get", "print pre-recorded jobs by id", "Print jobs by id, one a line.")
+    p = _command(
+        sub,
+        "get",
+        "print pre-recorded jobs by id",
+        "Print jobs by id, one a line. Every id is tried; a failed one is reported on stderr "
+        "with its id and the exit code is 1.",
+    )
     p.add_argument("ids", nargs="+", metavar="ID", help="job id(s)")
     _output_options(p)
     p.set_defaults(handler="_commands.cmd_get")

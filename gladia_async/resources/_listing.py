@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import functools
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, overload
 
 import msgspec
 
 from .._errors import GladiaConfigError, GladiaError
+from .._hooks import PageEvent, emit, request_id_of
 from .._streams import (
     Checkpoint,
     GetManyStream,
@@ -24,13 +26,14 @@ from .._streams import (
     capture_errors,
     check_int,
 )
+from .._transport import Response, check_headers, merge_query
 from .._windows import DEFAULT_MAX_DEPTH, Planner, Probe, ShardedStream
-from ..types.common import BaseJob, Page
+from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
 from . import JobRef, decode_job, decode_page, job_path
 
 if TYPE_CHECKING:
-    from .._transport import ByteStream, Transport
+    from .._transport import ByteStream, Headers, Query, Transport
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -96,7 +99,8 @@ def _day(value: DateLike) -> str:
 
 
 def _statuses(status: StatusFilter) -> tuple[str, ...]:
-    """One status or several, deduplicated in order; unknown values pass (open enum)."""
+    """One status or several, deduplicated in order. A value outside JobStatus is refused
+    before any I/O (a typo would list nothing), unless wrapped in UnknownStatus."""
     values = (status,) if isinstance(status, str) else tuple(status)
     if not values:
         raise GladiaConfigError("status filter is empty; pass None for no status filter")
@@ -104,6 +108,14 @@ def _statuses(status: StatusFilter) -> tuple[str, ...]:
     for value in values:
         if not isinstance(value, str) or not value.strip():
             raise GladiaConfigError(f"invalid status filter value: {value!r}")
+        if value not in KNOWN_STATUSES and not isinstance(value, UnknownStatus):
+            guess = suggest_status(value)
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise GladiaConfigError(
+                f"unknown job status {value!r}{hint}; known: {', '.join(KNOWN_STATUSES)}. "
+                f"For a status the API added later, pass UnknownStatus({value!r})"
+            )
+        value = str(value)
         if value not in out:
             out.append(value)
     return tuple(out)
@@ -117,6 +129,11 @@ def _metadata(value: Mapping[str, Any]) -> str:
         return msgspec.json.encode(dict(value)).decode()
     except (TypeError, msgspec.EncodeError) as exc:
         raise GladiaConfigError(f"custom_metadata is not JSON-serialisable: {exc}") from None
+
+
+def _page_params(cp: Checkpoint) -> list[tuple[str, str]]:
+    """The query names a page request sets itself (for the ``extra_query`` check)."""
+    return [("offset", ""), ("limit", ""), *cp.params()]
 
 
 def utc_now_iso() -> str:
@@ -188,10 +205,12 @@ def _page_fetcher(
     async def fetch(offset: int, limit: int) -> Page[ItemT]:
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
         resp = await transport.request("GET", path, params=params)
+        _count_retries(stats, resp)
         if stats is not None:
             stats.bytes += len(resp.body)
         page = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
         page.offset = offset
+        _page_reached(transport, stats, path, page, resp)
         return page
 
     return fetch
@@ -213,15 +232,65 @@ def _deferred_page_fetcher(
         params = [("offset", str(offset)), ("limit", str(limit)), *filters]
         resp = await transport.request("GET", path, params=params)
         stats.bytes += len(resp.body)
+        _count_retries(stats, resp)
 
         def page() -> Page[ItemT]:
             decoded = decode_page(resp.body, item_type, url=resp.url, raw_json=raw_json)
             decoded.offset = offset
+            _page_reached(transport, stats, path, decoded, resp)
             return decoded
 
         return page
 
     return fetch
+
+
+def _count_retries(stats: StreamStats | None, resp: Response) -> None:
+    """Add a page request's transport retries to the stream's stats."""
+    if stats is not None:
+        stats.retries += resp.retries
+
+
+def _page_reached(
+    transport: Transport, stats: StreamStats | None, path: str, page: Page[Any], resp: Response
+) -> None:
+    """A page was decoded: its headers become ``stats.last_headers``; ``on_page`` hooks run."""
+    if stats is not None:
+        stats.last_headers = resp.headers
+    if transport.hooks:
+        rid = request_id_of(resp.headers)
+        event = PageEvent(path, page.offset, len(page.items), len(resp.body), rid)
+        emit(transport.hooks, "on_page", event)
+
+
+def _prober(transport: Transport) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
+    """probe(window, offset, limit): one list request decoding only ids and dates."""
+
+    async def probe(cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
+        return await _page_fetcher(transport, cp, Probe)(offset, limit)
+
+    return probe
+
+
+def _window_opener(
+    transport: Transport, item_type: type[Any], concurrency: int, raw_json: bool = False
+) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
+    """Opens a plain ListStream on one window (for the sharded walk)."""
+    policy = transport.retry_policy
+
+    def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
+        stats = StreamStats()
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
+        return ListStream(
+            fetch,
+            cp,
+            concurrency=concurrency,
+            max_items=max_items,
+            stats=stats,
+            retry_policy=policy,
+        )
+
+    return open_window
 
 
 class JobCollection(Generic[JobT, SummaryT]):
@@ -236,31 +305,77 @@ class JobCollection(Generic[JobT, SummaryT]):
     _lean_type: ClassVar[type[Any]]
     _transport: Transport
 
-    async def get(self, job_id: JobRef) -> JobT:
+    async def get(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> JobT:
         """The job with this id (or the id of a CreatedJob, LiveSession or job)."""
-        resp = await self._transport.request("GET", job_path(self._path, job_id))
+        resp = await self._transport.request(
+            "GET",
+            job_path(self._path, job_id),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
         result: JobT = decode_job(resp.body, self._item_type, url=resp.url)
         return result
 
-    async def delete(self, job_id: JobRef) -> None:
+    async def delete(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> None:
         """Delete a finished job (the API answers 403 while it is queued or processing)."""
-        await self._transport.request("DELETE", job_path(self._path, job_id))
+        await self._transport.request(
+            "DELETE",
+            job_path(self._path, job_id),
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
 
-    async def download_file(self, job_id: JobRef) -> bytes:
+    async def download_file(
+        self,
+        job_id: JobRef,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> bytes:
         """The job's audio (a live session's recording) as bytes, bounded by max_response_size."""
         resp = await self._transport.request(
-            "GET", job_path(self._path, job_id, "/file"), timeout=self._transport.file_timeout
+            "GET",
+            job_path(self._path, job_id, "/file"),
+            timeout=self._transport.file_timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         return resp.body
 
-    def stream_file(self, job_id: JobRef, *, chunk_size: int = 256 * 1024) -> ByteStream:
+    def stream_file(
+        self,
+        job_id: JobRef,
+        *,
+        chunk_size: int = 256 * 1024,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> ByteStream:
         """The job's audio as an async iterator of byte chunks, for large files.
 
         Use ``async with gladia.pre_recorded.stream_file(id) as chunks:`` to release the
         connection even when leaving the loop early (it is released when exhausted).
+        ``chunks.response`` (status, headers, retries) is set once the first chunk is asked for.
         """
+        check_headers(extra_headers)
+        merge_query(None, extra_query)
         return self._transport.byte_stream(
-            "GET", job_path(self._path, job_id, "/file"), chunk_size=chunk_size
+            "GET",
+            job_path(self._path, job_id, "/file"),
+            chunk_size=chunk_size,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
 
     @overload
@@ -278,6 +393,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
         shards: None = ...,
         max_depth: int | None = ...,
         raw_json: bool = ...,
@@ -298,6 +415,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
         shards: None = ...,
         max_depth: int | None = ...,
         raw_json: bool = ...,
@@ -318,6 +437,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
         shards: int,
         max_depth: int | None = ...,
         raw_json: bool = ...,
@@ -338,6 +459,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
         shards: int,
         max_depth: int | None = ...,
         raw_json: bool = ...,
@@ -358,6 +481,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: bool = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
         shards: int | None = ...,
         max_depth: int | None = ...,
         raw_json: bool = ...,
@@ -378,6 +503,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         resume: Checkpoint | str | None = None,
         lean: bool = False,
         raw_json: bool = False,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         shards: int | None = None,
         max_depth: int | None = None,
     ) -> Any:
@@ -394,8 +521,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         over each page). ``shards=N`` walks the listing as time windows of at most
         ``max_depth`` jobs (default 5,000), N at once, each re-counted when walked: every job
         that exists throughout is yielded exactly once even while others are deleted (a
-        ShardedStream; see partition). Invalid arguments raise GladiaConfigError here, before
-        any I/O.
+        ShardedStream; see partition). ``extra_headers``/``extra_query`` go with every page
+        request. Invalid arguments raise GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
             "status": status,
@@ -417,7 +544,10 @@ class JobCollection(Generic[JobT, SummaryT]):
                 offset=0 if start_offset is None else start_offset,
                 **filters,
             )
+        check_headers(extra_headers)
+        merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
+        transport = self._transport.scoped(extra_headers, extra_query)
         if shards is None and resume is not None and cp.shards:
             shards = cp.shards
         if max_depth is None and cp.max_depth:
@@ -431,8 +561,8 @@ class JobCollection(Generic[JobT, SummaryT]):
             # of the shards x concurrency budget.
             head = shards * concurrency - (shards - 1)
             return ShardedStream(
-                self._window_opener(item_type, head, raw_json),
-                Planner(self._prober(), depth),
+                _window_opener(transport, item_type, head, raw_json),
+                Planner(_prober(transport), depth),
                 cp,
                 max_items=max_items,
             )
@@ -443,7 +573,7 @@ class JobCollection(Generic[JobT, SummaryT]):
                 cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
             )
         stats = StreamStats()
-        fetch = _deferred_page_fetcher(self._transport, cp, item_type, stats, raw_json)
+        fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
         return ListStream(
             fetch,
             cp,
@@ -452,35 +582,6 @@ class JobCollection(Generic[JobT, SummaryT]):
             stats=stats,
             retry_policy=self._transport.retry_policy,
         )
-
-    def _prober(self) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
-        """probe(window, offset, limit): one list request decoding only ids and dates."""
-        transport = self._transport
-
-        async def probe(cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
-            return await _page_fetcher(transport, cp, Probe)(offset, limit)
-
-        return probe
-
-    def _window_opener(
-        self, item_type: type[Any], concurrency: int, raw_json: bool = False
-    ) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
-        """Opens a plain ListStream on one window (for the sharded walk)."""
-        transport, policy = self._transport, self._transport.retry_policy
-
-        def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
-            stats = StreamStats()
-            fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
-            return ListStream(
-                fetch,
-                cp,
-                concurrency=concurrency,
-                max_items=max_items,
-                stats=stats,
-                retry_policy=policy,
-            )
-
-        return open_window
 
     def _pinned(self, filters: dict[str, Any], page_size: int | None = None) -> Checkpoint:
         """The checkpoint of a new listing, pinned to now unless ``before_date`` is given."""
@@ -503,8 +604,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> int:
         """How many jobs match the filters, pinned like ``list()`` (``before_date`` defaults
-        to now). Costs about 2 x log2(n) tiny ``limit=1`` requests, none deeper than
-        ``max_depth``; a listing holding more is cut into time windows counted one by one."""
+        to now). About 2 x log2(n) tiny ``limit=1`` probes (gallop, then bisect), none deeper
+        than ``max_depth``; a listing holding more is cut into time windows and added up."""
         cp = self._pinned(
             {
                 "status": status,
@@ -514,7 +615,7 @@ class JobCollection(Generic[JobT, SummaryT]):
                 "custom_metadata": custom_metadata,
             }
         )
-        return await Planner(self._prober(), max_depth).count(cp)
+        return await Planner(_prober(self._transport), max_depth).count(cp)
 
     async def partition(
         self,
@@ -544,7 +645,7 @@ class JobCollection(Generic[JobT, SummaryT]):
             },
             page_size,
         )
-        planner = Planner(self._prober(), max_depth)
+        planner = Planner(_prober(self._transport), max_depth)
         windows = await planner.partition(cp, parts)
         out = [w.cp for w in windows]
         return out[::-1] if planner.oldest_first else out
@@ -562,6 +663,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[False] = ...,
         raw_json: bool = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> Page[JobT]: ...
 
     @overload
@@ -577,6 +680,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[True],
         raw_json: bool = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> Page[SummaryT]: ...
 
     async def list_page(
@@ -591,6 +696,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = None,
         lean: bool = False,
         raw_json: bool = False,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
         as the server sent it). No snapshot pin, no retries beyond the transport's.
@@ -606,7 +713,8 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
-        fetch = _page_fetcher(self._transport, cp, item_type, raw_json=raw_json)
+        transport = self._transport.scoped(extra_headers, extra_query)
+        fetch = _page_fetcher(transport, cp, item_type, raw_json=raw_json)
         page: Page[Any] = await fetch(offset, limit)
         return page
 
@@ -617,6 +725,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = ...,
         return_exceptions: Literal[False] = ...,
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> GetManyStream[str, JobT]: ...
 
     @overload
@@ -626,6 +736,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = ...,
         return_exceptions: Literal[True],
+        extra_headers: Headers | None = ...,
+        extra_query: Query | None = ...,
     ) -> GetManyStream[str, JobT | GladiaError]: ...
 
     def get_many(
@@ -634,6 +746,8 @@ class JobCollection(Generic[JobT, SummaryT]):
         *,
         concurrency: int = DEFAULT_GET_MANY_CONCURRENCY,
         return_exceptions: bool = False,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> GetManyStream[str, JobT] | GetManyStream[str, JobT | GladiaError]:
         """Fetch many jobs, at most ``concurrency`` at once, yielding them in input order.
 
@@ -643,6 +757,11 @@ class JobCollection(Generic[JobT, SummaryT]):
         GladiaError (e.g. NotFoundError) in its place and the batch goes on.
         Use ``async with`` (or ``aclose()``) to stop early without leftovers.
         """
+        check_headers(extra_headers)
+        merge_query(None, extra_query)
+        get: Callable[[str], Awaitable[JobT]] = self.get
+        if extra_headers or extra_query:
+            get = functools.partial(self.get, extra_headers=extra_headers, extra_query=extra_query)
         if return_exceptions:
-            return GetManyStream(job_ids, capture_errors(self.get), concurrency=concurrency)
-        return GetManyStream(job_ids, self.get, concurrency=concurrency)
+            return GetManyStream(job_ids, capture_errors(get), concurrency=concurrency)
+        return GetManyStream(job_ids, get, concurrency=concurrency)

@@ -13,7 +13,7 @@ import msgspec
 
 from .._decode import decode
 from .._errors import GladiaConfigError
-from .._transport import Transport
+from .._transport import Headers, Query, Transport, check_headers, merge_query
 from ..types.lean import LiveJobSummary
 from ..types.live import LiveJob, LiveRequest, LiveSession, MessagesConfig
 from . import build_body, with_extra_body
@@ -73,6 +73,8 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         *,
         region: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         **options: Any,
     ) -> LiveSession:
         """Initiate a session (`POST /v2/live`): returns its `id` and WebSocket `url`.
@@ -86,7 +88,13 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         """
         body = with_extra_body(build_live_request(request, options), extra_body)
         resp = await self._transport.request(
-            "POST", self._path, params=_region_params(region), json=body, idempotent=False
+            "POST",
+            self._path,
+            params=_region_params(region),
+            json=body,
+            idempotent=False,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         return decode(resp.body, LiveSession, url=resp.url)
 
@@ -104,6 +112,8 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         max_reconnects: int = 5,
         heartbeat: float | None = 30.0,
         extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         **options: Any,
     ) -> LiveConnection:
         """A live WebSocket connection: `async with gladia.live.connect(...) as live:`.
@@ -116,7 +126,9 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         align audio, and `resend=False` is needed if the session was created without
         acknowledgments. `yield_acknowledgments` (default: only if you set
         `receive_acknowledgments=True` yourself) yields `audio_chunk` acks to the iterator.
-        `extra_body` is passed to `create()`. See `LiveConnection` for the other bounds.
+        See `LiveConnection` for the other bounds. `extra_body` is passed to `create()`;
+        `extra_headers`/`extra_query` go with the REST calls (the session's creation), not the
+        WebSocket handshake.
         """
         limits: dict[str, Any] = {
             "max_queued_messages": max_queued_messages,
@@ -126,6 +138,8 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
             "resend": resend,
             "connect_timeout": self._transport.connect_timeout,  # the client's, for the handshake
         }
+        check_headers(extra_headers)
+        merge_query(_region_params(region), extra_query)
         if session is not None:
             if (
                 request is not None
@@ -156,7 +170,13 @@ class LiveResource(JobCollection[LiveJob, LiveJobSummary]):
         with_extra_body(body, extra_body)
         return LiveConnection(
             http=lambda: self._transport.session,
-            create=lambda: self.create(body, region=region, extra_body=extra_body),
+            create=lambda: self.create(
+                body,
+                region=region,
+                extra_body=extra_body,
+                extra_headers=extra_headers,
+                extra_query=extra_query,
+            ),
             get_job=self.get,
             audio_format=_audio_format(body),
             yield_acknowledgments=bool(asked) if yield_acknowledgments is None

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from .._decode import decode
 from .._errors import GladiaConfigError, JobFailedError, WaitTimeoutError
-from .._transport import Transport
+from .._transport import Headers, Query, Transport
 from ..types.lean import PreRecordedJobSummary
 from ..types.pre_recorded import CreatedJob, PreRecordedJob, PreRecordedRequest
 from . import JobRef, build_body, decode_job, job_path, with_extra_body
@@ -57,6 +57,8 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
         /,
         *,
         extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         **options: Any,
     ) -> CreatedJob:
         """Start a job: `create(audio_url=..., diarization=True, ...)`, `create(request)` or
@@ -68,7 +70,14 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
         machine.
         """
         body = with_extra_body(build_request(request, options), extra_body)
-        resp = await self._transport.request("POST", self._path, json=body, idempotent=False)
+        resp = await self._transport.request(
+            "POST",
+            self._path,
+            json=body,
+            idempotent=False,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
         return decode(resp.body, CreatedJob, url=resp.url)
 
     async def wait(
@@ -78,12 +87,15 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_poll_interval: float = DEFAULT_MAX_POLL_INTERVAL,
         timeout: float | None = None,  # noqa: ASYNC109 (overall deadline, documented API)
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
     ) -> PreRecordedJob:
         """Poll until the job is `done` and return it; raise JobFailedError once it is `error`.
 
         The interval starts at `poll_interval` and grows 1.5x per poll up to `max_poll_interval`.
         `timeout` (seconds, None = no limit) bounds the whole wait: WaitTimeoutError (with the
         last state seen as `.job`) when it expires. Cancelling the caller stops polling at once.
+        `extra_headers`/`extra_query` go with every poll.
         """
         path = job_path(self._path, job_id)
         if poll_interval <= 0 or max_poll_interval <= 0:
@@ -94,7 +106,9 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
             async with deadline:
                 interval = poll_interval
                 while True:
-                    resp = await self._transport.request("GET", path)
+                    resp = await self._transport.request(
+                        "GET", path, extra_headers=extra_headers, extra_query=extra_query
+                    )
                     job = decode_job(resp.body, PreRecordedJob, url=resp.url)
                     if job.status == "done":
                         return job
@@ -120,13 +134,16 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
         timeout: float | None = None,  # noqa: ASYNC109 (bounds the wait, documented API)
         filename: str | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
         **options: Any,
     ) -> PreRecordedJob:
         """Upload `source` if it is not an http(s) URL, create a job, wait for it to be done.
 
         `options` are PreRecordedRequest fields and `extra_body` is passed to `create()`, both
         checked before the upload starts. `timeout` bounds the wait for the result (not the
-        upload).
+        upload). `extra_headers`/`extra_query` go with every request (upload, create and each
+        poll).
         """
         if "audio_url" in options:
             raise GladiaConfigError("transcribe() takes the audio as `source`, not audio_url=")
@@ -138,11 +155,22 @@ class PreRecordedResource(JobCollection[PreRecordedJob, PreRecordedJobSummary]):
             assert isinstance(source, str)
             audio_url = source
         else:
-            audio_url = (await self._upload.upload(source, filename=filename)).audio_url
-        created = await self.create(audio_url=audio_url, extra_body=extra_body, **options)
+            uploaded = await self._upload.upload(
+                source, filename=filename, extra_headers=extra_headers, extra_query=extra_query
+            )
+            audio_url = uploaded.audio_url
+        created = await self.create(
+            audio_url=audio_url,
+            extra_body=extra_body,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            **options,
+        )
         return await self.wait(
             created.id,
             poll_interval=poll_interval,
             max_poll_interval=max_poll_interval,
             timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )

@@ -14,12 +14,12 @@ import threading
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from pathlib import PurePath
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from urllib.parse import quote
 
 from .._decode import decode
 from .._errors import GladiaConfigError
-from .._transport import Transport
+from .._transport import Headers, Query, Transport
 from ..types.upload import UploadResult, UploadUrlRequest
 
 __all__ = ["UploadResource", "UploadSource", "is_url"]
@@ -44,11 +44,27 @@ class UploadResource:
     def __init__(self, transport: Transport) -> None:
         self._transport = transport
 
-    async def __call__(self, source: UploadSource, *, filename: str | None = None) -> UploadResult:
+    async def __call__(
+        self,
+        source: UploadSource,
+        *,
+        filename: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> UploadResult:
         """Upload `source`; see `upload()`."""
-        return await self.upload(source, filename=filename)
+        return await self.upload(
+            source, filename=filename, extra_headers=extra_headers, extra_query=extra_query
+        )
 
-    async def upload(self, source: UploadSource, *, filename: str | None = None) -> UploadResult:
+    async def upload(
+        self,
+        source: UploadSource,
+        *,
+        filename: str | None = None,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> UploadResult:
         """Upload `source` and return its UploadResult (`audio_url`, `audio_metadata`).
 
         - a `str` starting with `http://` or `https://`: Gladia fetches that URL (JSON variant);
@@ -58,36 +74,50 @@ class UploadResource:
 
         `filename` overrides the name sent to Gladia (default: the file's base name, or "audio").
         """
+        extra = _Extra(extra_headers, extra_query)
         if is_url(source):
             assert isinstance(source, str)
-            return await self.upload_url(source)
+            return await self.upload_url(
+                source, extra_headers=extra_headers, extra_query=extra_query
+            )
         if isinstance(source, str | os.PathLike):
-            return await self._upload_path(source, filename)
+            return await self._upload_path(source, filename, extra)
         if isinstance(source, bytes | bytearray | memoryview):
             data = bytes(source)
             return await self._send(
-                filename or "audio", len(data), lambda: _gen_bytes(data), replayable=True
+                filename or "audio", len(data), lambda: _gen_bytes(data), True, extra
             )
         if isinstance(source, AsyncIterable):
-            return await self._send(filename or "audio", None, lambda: source, replayable=False)
+            return await self._send(filename or "audio", None, lambda: source, False, extra)
         if hasattr(source, "read"):
-            return await self._upload_file(source, filename or _name_of(source))
+            return await self._upload_file(source, filename or _name_of(source), extra)
         raise GladiaConfigError(
             f"upload() takes a URL, a path, bytes, a binary file or an async iterable of bytes, "
             f"not {type(source).__name__}"
         )
 
-    async def upload_url(self, url: str) -> UploadResult:
+    async def upload_url(
+        self,
+        url: str,
+        *,
+        extra_headers: Headers | None = None,
+        extra_query: Query | None = None,
+    ) -> UploadResult:
         """Have Gladia fetch and store the audio at `url` (an http(s) URL)."""
         if not is_url(url):
             raise GladiaConfigError(f"audio URL must be http(s): {url!r}")
         resp = await self._transport.request(
-            "POST", UPLOAD_PATH, json=UploadUrlRequest(audio_url=url), idempotent=True
+            "POST",
+            UPLOAD_PATH,
+            json=UploadUrlRequest(audio_url=url),
+            idempotent=True,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
         )
         return decode(resp.body, UploadResult, url=resp.url)
 
     async def _upload_path(
-        self, path: str | os.PathLike[str], filename: str | None
+        self, path: str | os.PathLike[str], filename: str | None, extra: _Extra
     ) -> UploadResult:
         loop = asyncio.get_running_loop()
         try:
@@ -95,25 +125,25 @@ class UploadResource:
         except OSError as exc:
             raise GladiaConfigError(f"cannot open {os.fspath(path)!r}: {exc.strerror}") from exc
         try:
-            return await self._upload_file(fh, filename or PurePath(os.fspath(path)).name)
+            return await self._upload_file(fh, filename or PurePath(os.fspath(path)).name, extra)
         finally:
             await loop.run_in_executor(None, fh.close)
 
-    async def _upload_file(self, fh: IO[bytes], filename: str) -> UploadResult:
+    async def _upload_file(self, fh: IO[bytes], filename: str, extra: _Extra) -> UploadResult:
         loop = asyncio.get_running_loop()
         start, size = await loop.run_in_executor(None, _position_and_size, fh)
         if start is None:
-            return await self._send(filename, None, lambda: _gen_stream(fh), replayable=False)
+            return await self._send(filename, None, lambda: _gen_stream(fh), False, extra)
         lock = threading.Lock()  # an abandoned attempt's read may still run in its thread
-        return await self._send(filename, size, lambda: _gen_file(fh, start, lock), replayable=True)
+        return await self._send(filename, size, lambda: _gen_file(fh, start, lock), True, extra)
 
     async def _send(
         self,
         filename: str,
         size: int | None,
         content: Callable[[], AsyncIterable[bytes]],
-        *,
         replayable: bool,
+        extra: _Extra,
     ) -> UploadResult:
         boundary = uuid.uuid4().hex
         head = (
@@ -143,8 +173,17 @@ class UploadResource:
             headers=headers,
             idempotent=True,
             timeout=self._transport.file_timeout,
+            extra_headers=extra.headers,
+            extra_query=extra.query,
         )
         return decode(resp.body, UploadResult, url=resp.url)
+
+
+class _Extra(NamedTuple):
+    """The caller's extra_headers / extra_query, carried to the request."""
+
+    headers: Headers | None
+    query: Query | None
 
 
 def _quote_name(name: str) -> str:

@@ -173,8 +173,8 @@ first in order, the first terminal one answers. Faults run before the key check.
 - ``"html"``: 200 ``text/html`` page (a proxy's error page).
 - ``"huge"``: 200 JSON ``{"items": [], "pad": "xxx..."}`` of ``size`` bytes (default
   600 MiB, more than the client's 512 MiB cap), streamed with a true Content-Length.
-- ``"foreign_next"`` (list routes): the real page, but ``next`` (always set) points at
-  ``foreign_origin`` with the same path and query.
+- ``"foreign_next"`` (list routes): the real page, but ``next`` (unless ``null``) points
+  at ``foreign_origin`` with the same path and query.
 - ``"redirect"``: ``redirect_status`` (307) with ``Location`` = ``foreign_origin`` + the same
   path and query.
 - ``"hook"``: call ``hook(fake)`` (sync or async) before serving normally — e.g. insert or

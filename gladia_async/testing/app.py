@@ -142,6 +142,9 @@ class FakeApp:
             resp = self.error(request, 400, validation_errors=exc.errors)
         except web.HTTPException as exc:
             resp = self.error(request, exc.status)
+        if not resp.prepared and "x-aipi-call-id" not in resp.headers:
+            # Every answer names its call, as Gladia's does (errors draw theirs above).
+            resp.headers["x-aipi-call-id"] = f"G-{fake.stats['requests']:08x}"
         rec.status = resp.status
         return resp
 
@@ -413,7 +416,7 @@ class FakeApp:
             return origin + "?" + urlencode(pairs, safe=",:", quote_via=quote)
 
         nxt: str | None = link(offset + limit) if more else None
-        if foreign is not None:
+        if foreign is not None and nxt is not None:
             nxt = link(offset + limit, foreign.foreign_origin.rstrip("/") + request.path)
         parts = [
             b'{"first":',

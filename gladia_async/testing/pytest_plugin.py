@@ -1,8 +1,9 @@
 """A pytest fixture for users: ``fake_gladia``, a running FakeGladia per test.
 
 Enable it in your ``conftest.py`` with ``pytest_plugins = ["gladia_async.testing.pytest_plugin"]``
-(it is not auto-registered). Needs pytest-asyncio for async fixtures. The default fake is
-``FakeGladia(api_key="test-key", jobs=20, seed=0)``. Configure it per test with
+(it is not auto-registered). Needs pytest-asyncio 0.24 or later: set ``asyncio_mode = "auto"``
+and, so that pytest-asyncio does not warn, ``asyncio_default_fixture_loop_scope = "function"``.
+The default fake is ``FakeGladia(api_key="test-key", jobs=20, seed=0)``. Configure it per test with
 ``@pytest.mark.fake_gladia(jobs=100, seed=3, lifecycle=Lifecycle(...))`` (any FakeGladia
 keyword), or for a whole module/directory by overriding the ``fake_gladia_options`` fixture::
 
@@ -39,7 +40,7 @@ def fake_gladia_options() -> dict[str, Any]:
     return dict(DEFAULTS)
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(loop_scope="function")  # the test's own loop, whatever the settings
 async def fake_gladia(
     request: pytest.FixtureRequest, fake_gladia_options: dict[str, Any]
 ) -> AsyncIterator[FakeGladia]:

@@ -72,6 +72,7 @@ from .common import (
     TranscriptionResult,
     TranslationBlock,
     TranslationResult,
+    UnknownStatus,
     Utterance,
     Word,
 )
@@ -270,6 +271,7 @@ __all__ = [
     "TranslationResult",
     "UnknownCallback",
     "UnknownMessage",
+    "UnknownStatus",
     "UnknownWebhook",
     "UploadResult",
     "UploadUrlRequest",

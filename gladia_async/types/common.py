@@ -6,7 +6,8 @@ Response Structs are tolerant: unknown fields are ignored and enum-like fields a
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+import difflib
+from typing import Any, Generic, Literal, TypeVar, get_args
 
 import msgspec
 
@@ -38,6 +39,7 @@ __all__ = [
     "TranscriptionResult",
     "TranslationBlock",
     "TranslationResult",
+    "UnknownStatus",
     "Utterance",
     "Word",
 ]
@@ -49,6 +51,35 @@ T = TypeVar("T")
 JobStatus = Literal["queued", "processing", "done", "error"]
 #: Known job kinds (documentation only; ``kind`` fields are ``str``).
 JobKind = Literal["pre-recorded", "live"]
+
+KNOWN_STATUSES: tuple[str, ...] = get_args(JobStatus)
+_STATUS_SYNONYMS = {
+    "finished": "done", "completed": "done", "complete": "done", "success": "done",
+    "succeeded": "done", "failed": "error", "failure": "error", "errored": "error",
+    "pending": "queued", "waiting": "queued", "running": "processing", "started": "processing",
+    "in_progress": "processing", "in-progress": "processing",
+}  # fmt: skip
+
+
+class UnknownStatus(str):
+    """A job status this client does not know yet, passed to ``list(status=...)`` as is.
+
+    Plain strings are checked against ``JobStatus`` before any I/O (a typo would otherwise list
+    nothing); wrap a value the API added later: ``status=UnknownStatus("archived")``.
+    """
+
+    __slots__ = ()
+
+
+def suggest_status(value: str) -> str | None:
+    """The known status a mistyped or synonymous one most likely meant ("finished" -> "done")."""
+    text = value.strip().lower()
+    if text in KNOWN_STATUSES:
+        return text
+    if text in _STATUS_SYNONYMS:
+        return _STATUS_SYNONYMS[text]
+    close = difflib.get_close_matches(text, KNOWN_STATUSES, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 class Word(msgspec.Struct, kw_only=True, gc=False):
