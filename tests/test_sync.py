@@ -325,3 +325,19 @@ async def test_export_reads_the_same_table_from_both_stores(store_url: str, tmp_
         assert msgspec.json.decode(row["custom_metadata"]) == job["custom_metadata"]
         if job["status"] == "done":
             assert row["languages"] == job["result"]["transcription"]["languages"]
+
+
+async def test_postgres_lock_is_per_schema() -> None:
+    """Two mirrors in two schemas of one database sync at once (CI runs several suites against
+    one server); a second sync into the same schema is refused."""
+    from tests._sync_helpers import postgres_schema_url, postgres_url
+
+    postgres_url()
+    async with fake(jobs=20, seed=18) as f, client(f) as g:
+        async for one in postgres_schema_url():
+            async for two in postgres_schema_url():
+                async with open_store(one) as holder:
+                    await holder.lock()
+                    assert (await sync(g.pre_recorded, two)).new == 20
+                    with pytest.raises(StoreLockedError):
+                        await sync(g.pre_recorded, one)

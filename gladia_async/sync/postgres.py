@@ -1,8 +1,8 @@
 """PostgresStore: the ``jobs`` table in PostgreSQL, through asyncpg (the ``postgres`` extra).
 
 Instants are ``timestamptz``, JSON columns ``json`` (the API's text kept as sent; cast to
-``jsonb`` to use ``@>``). The sync lock is a session advisory lock: PostgreSQL releases it when
-the connection ends, even if the process was killed.
+``jsonb`` to use ``@>``). The sync lock is a session advisory lock on the schema: PostgreSQL
+releases it when the connection ends, even if the process was killed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from ._store import (
 
 __all__ = ["PostgresStore"]
 
-_LOCK_KEY = 0x6C61_6469_6173_796E  # "gladia sync", one lock per database
+_LOCK_KEY = 0x676C_7379  # "glsy": with hashtext(current_schema()), one lock per jobs table
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -139,7 +139,10 @@ class PostgresStore(JobStore):
         except (OSError, asyncpg.PostgresError) as exc:
             raise SyncError(f"cannot connect to PostgreSQL: {type(exc).__name__}") from None
         async with self._mutex:
-            await self._conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK_KEY + 1}); {SCHEMA}")
+            await self._conn.execute(
+                f"SELECT pg_advisory_xact_lock({_LOCK_KEY + 1}, hashtext(current_schema()));"
+                + SCHEMA
+            )
 
     async def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -154,9 +157,11 @@ class PostgresStore(JobStore):
 
     async def lock(self) -> None:
         async with self._mutex:
-            got = await self._db.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY)
+            got = await self._db.fetchval(
+                "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", _LOCK_KEY
+            )
         if not got:
-            raise StoreLockedError("another sync is writing to this PostgreSQL database")
+            raise StoreLockedError("another sync is writing to this PostgreSQL jobs table")
 
     async def load_state(self, scope: str) -> dict[str, Any] | None:
         async with self._mutex:
