@@ -25,6 +25,7 @@ from ._errors import (
     UnsafeURLError,
     WaitTimeoutError,
 )
+from ._filters import FilterMismatchError, ListingStats
 from ._hooks import (
     EventHooks,
     PageEvent,
@@ -58,6 +59,7 @@ __all__ = [
     "Checkpoint",
     "DecodeError",
     "EventHooks",
+    "FilterMismatchError",
     "GetManyStream",
     "GladiaClient",
     "GladiaClientClosed",
@@ -66,6 +68,7 @@ __all__ = [
     "InternalServerError",
     "JobFailedError",
     "ListStream",
+    "ListingStats",
     "LiveConnection",
     "LiveSessionError",
     "NotFoundError",

@@ -15,7 +15,8 @@
     │   ├── RateLimitError               429 (.retry_after)
     │   └── InternalServerError          5xx
     ├── DecodeError                  a 2xx body that is not the JSON the API documents
-    │   └── PaginationError          the server's paging links are inconsistent
+    │   ├── PaginationError          the server's paging links are inconsistent
+    │   └── FilterMismatchError      a listed item breaks the listing's filters (_filters)
     ├── UnsafeURLError               the server pointed the client at another origin
     ├── JobFailedError               a job ended with status "error"
     ├── WaitTimeoutError             wait()/transcribe() gave up before the job finished

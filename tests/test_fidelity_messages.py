@@ -69,3 +69,63 @@ def test_utterance_without_optional_fields_gets_defaults() -> None:
     utterance = message.data.utterance  # type: ignore[union-attr]
     assert utterance.words == [] and utterance.confidence is None and utterance.channel is None
     assert utterance.text == "buenos días"
+
+
+NUMBER_FIELDS = {
+    # OpenAPI schema -> our Struct: every property the document types `number` must take a float.
+    "AudioUploadMetadataDTO": "AudioMetadata",
+    "CustomVocabularyEntryDTO": "VocabularyEntry",
+    "CustomVocabularyConfigDTO": "CustomVocabularyConfig",
+    "SubtitlesConfigDTO": "SubtitlesConfig",
+    "BadRequestErrorResponse": "ErrorResponse",
+    "FileResponse": "JobFile",
+    "TranscriptionMetadataDTO": "ResultMetadata",
+    "SentencesDTO": "SentencesBlock",
+    "WordDTO": "Word",
+    "UtteranceDTO": "Utterance",
+    "NamedEntityRecognitionResult": "NamedEntity",
+    "ChapterizationDTO": "ChapterizationBlock",
+    "PreProcessingConfig": "PreProcessingConfig",
+    "StreamingRequestParamsResponse": "LiveRequestParams",
+    "StreamingRequest": "LiveRequest",
+    "AudioChunkAckData": "AudioChunkAckData",
+    "EndRecordingMessageData": "EndRecordingData",
+    "ChapterizationSentence": "LiveChapterSentence",
+    "PostChapterizationResult": "LiveChapter",
+    "SentimentAnalysisResult": "SentimentResult",
+    "StopRecordingAckData": "StopRecordingAckData",
+    "SpeechMessageData": "SpeechEventData",
+}
+
+
+def accepts_float(info: msgspec.inspect.Type) -> bool:
+    if isinstance(info, msgspec.inspect.FloatType | msgspec.inspect.AnyType):
+        return True
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(accepts_float(t) for t in info.types)
+    if isinstance(info, msgspec.inspect.ListType | msgspec.inspect.VarTupleType):
+        return accepts_float(info.item_type)
+    if isinstance(info, msgspec.inspect.TupleType):
+        return all(accepts_float(t) for t in info.item_types)
+    return False
+
+
+def test_every_number_of_the_document_accepts_a_float() -> None:
+    """`number` in the spec means int or float: no such field may be typed int alone."""
+    import gladia_async.types as types
+
+    from .spec_helpers import openapi
+
+    schemas = openapi()["components"]["schemas"]
+    checked = 0
+    for schema_name, struct_name in NUMBER_FIELDS.items():
+        struct = getattr(types, struct_name)
+        fields = {f.encode_name: f for f in msgspec.inspect.type_info(struct).fields}
+        for prop, spec in schemas[schema_name]["properties"].items():
+            is_number = (
+                spec.get("type") == "number" or spec.get("items", {}).get("type") == "number"
+            )
+            if is_number and prop in fields:
+                assert accepts_float(fields[prop].type), (struct_name, prop)
+                checked += 1
+    assert checked >= 38

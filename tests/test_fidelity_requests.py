@@ -8,6 +8,7 @@ import json
 import pytest
 from aiohttp import web
 
+import gladia_async.types
 from gladia_async import GladiaClient
 from gladia_async._errors import BadRequestError, GladiaConfigError
 from gladia_async.types import LiveRequest, PreRecordedRequest, PreRecordedRequestParams
@@ -79,6 +80,18 @@ async def test_bad_options_fail_before_io() -> None:
         await live.create({"sample_rat": 8000})
     with pytest.raises(GladiaConfigError, match="extra_body"):
         await live.create(numerals=True)
+    # Nested config dicts are checked too (msgspec alone would drop an unknown nested key).
+    with pytest.raises(GladiaConfigError, match=r"did you mean 'language_config\.languages'"):
+        await pr.create(audio_url="https://a.test/x", language_config={"languges": ["en"]})
+    with pytest.raises(GladiaConfigError, match=r"vocabulary\[1\].intensity'"):
+        await pr.create(
+            audio_url="https://a.test/x",
+            custom_vocabulary_config={"vocabulary": ["a", {"value": "b", "intensty": 1}]},
+        )
+    with pytest.raises(GladiaConfigError, match=r"realtime_processing\.translation_config"):
+        await live.create(realtime_processing={"translation_config": {"target_langs": ["fr"]}})
+    with pytest.raises(GladiaConfigError, match="extra_body"):
+        await live.create(messages_config={"receive_telepathy": True})
     with pytest.raises(GladiaConfigError, match="audio_url"):
         await pr.create({"model": "solaria-3"})
     with pytest.raises(GladiaConfigError, match="not several"):
@@ -103,10 +116,28 @@ def test_request_structs_have_every_documented_field() -> None:
 
     doc = openapi()
     schemas = doc["components"]["schemas"]
+    t = gladia_async.types
     pairs = [
         ("InitTranscriptionRequest", PreRecordedRequest),
         ("PreRecordedRequestParamsResponse", PreRecordedRequestParams),
         ("StreamingRequest", LiveRequest),
+        ("StreamingRequestParamsResponse", t.LiveRequestParams),
+        ("CustomVocabularyEntryDTO", t.VocabularyEntry),
+        ("CustomVocabularyConfigDTO", t.CustomVocabularyConfig),
+        ("CallbackConfigDto", t.CallbackConfig),
+        ("SubtitlesConfigDTO", t.SubtitlesConfig),
+        ("DiarizationConfigDTO", t.DiarizationConfig),
+        ("TranslationConfigDTO", t.TranslationConfig),
+        ("SummarizationConfigDTO", t.SummarizationConfig),
+        ("CustomSpellingConfigDTO", t.CustomSpellingConfig),
+        ("AudioToLlmListConfigDTO", t.AudioToLlmConfig),
+        ("PiiRedactionConfigDTO", t.PiiRedactionConfig),
+        ("LanguageConfig", t.LanguageConfig),
+        ("PreProcessingConfig", t.PreProcessingConfig),
+        ("RealtimeProcessingConfig", t.RealtimeProcessingConfig),
+        ("PostProcessingConfig", t.PostProcessingConfig),
+        ("MessagesConfig", t.MessagesConfig),
+        ("CallbackConfig", t.LiveCallbackConfig),
     ]
     for schema_name, struct in pairs:
         missing = set(schemas[schema_name]["properties"]) - set(struct.__struct_fields__)

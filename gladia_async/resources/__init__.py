@@ -7,6 +7,8 @@ Shared by the pre-recorded and live resources: `job_path()` validates a job id a
 from __future__ import annotations
 
 import difflib
+import functools
+import typing
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
@@ -61,20 +63,50 @@ def build_body(
         if not isinstance(request, Mapping):
             raise GladiaConfigError(f"expected a {name} or a dict, not {type(request).__name__}")
         options = dict(request)
-    fields = type_.__struct_fields__
-    for option in options:
-        if option not in fields:
-            hint = difflib.get_close_matches(str(option), fields, n=1)
-            advice = (
-                f"did you mean {hint[0]!r}?"
-                if hint
-                else "pass a field this version does not know in extra_body={...}"
-            )
-            raise GladiaConfigError(f"unknown {what} option {option!r}; {advice}")
+    _check_keys(type_, options, what, "")
     try:
         return msgspec.convert(options, type_)
     except msgspec.ValidationError as exc:
         raise GladiaConfigError(f"invalid {what} option: {exc}") from exc
+
+
+def _check_keys(
+    type_: type[msgspec.Struct], options: Mapping[Any, Any], what: str, at: str
+) -> None:
+    """Refuse a key `type_` does not know, in `options` and in every nested config dict (msgspec
+    would drop it silently): a typo gets "did you mean", anything else a pointer to extra_body."""
+    fields = type_.__struct_fields__
+    for option, value in options.items():
+        if option not in fields:
+            hint = difflib.get_close_matches(str(option), fields, n=1)
+            advice = (
+                f"did you mean {at + hint[0]!r}?"
+                if hint
+                else "pass fields this version does not know in extra_body={...}"
+            )
+            raise GladiaConfigError(f"unknown {what} option {at + str(option)!r}; {advice}")
+        for nested in _nested_structs(type_, option):
+            if isinstance(value, Mapping):
+                _check_keys(nested, value, what, f"{at}{option}.")
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, Mapping):
+                        _check_keys(nested, item, what, f"{at}{option}[{i}].")
+
+
+@functools.cache
+def _nested_structs(type_: type[msgspec.Struct], name: str) -> tuple[type[msgspec.Struct], ...]:
+    """The Struct types field `name` of `type_` may hold (directly, optionally, or in a list)."""
+    hints = typing.get_type_hints(type_)
+    out: list[type[msgspec.Struct]] = []
+    stack = [hints[name]]
+    while stack:
+        hint = stack.pop()
+        if isinstance(hint, type) and issubclass(hint, msgspec.Struct):
+            out.append(hint)
+        else:
+            stack.extend(typing.get_args(hint))
+    return tuple(out)
 
 
 def with_extra_body(

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, over
 import msgspec
 
 from .._errors import GladiaConfigError, GladiaError
+from .._filters import ItemFilter, ListingStats, OnMismatch, check_on_mismatch, listing_stream
 from .._hooks import PageEvent, emit, request_id_of
 from .._streams import (
     Checkpoint,
@@ -273,17 +274,23 @@ def _prober(transport: Transport) -> Callable[[Checkpoint, int, int], Awaitable[
 
 
 def _window_opener(
-    transport: Transport, item_type: type[Any], concurrency: int, raw_json: bool = False
+    transport: Transport,
+    item_type: type[Any],
+    concurrency: int,
+    raw_json: bool,
+    on_mismatch: OnMismatch,
 ) -> Callable[[Checkpoint, int | None], ListStream[Any]]:
-    """Opens a plain ListStream on one window (for the sharded walk)."""
+    """Opens a plain ListStream on one window (for the sharded walk), its items checked
+    against the window's filters like any listing's."""
     policy = transport.retry_policy
 
     def open_window(cp: Checkpoint, max_items: int | None) -> ListStream[Any]:
-        stats = StreamStats()
+        stats = ListingStats()
         fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
-        return ListStream(
+        return listing_stream(
             fetch,
             cp,
+            on_mismatch=on_mismatch,
             concurrency=concurrency,
             max_items=max_items,
             stats=stats,
@@ -393,11 +400,12 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: None = ...,
         max_depth: int | None = ...,
-        raw_json: bool = ...,
     ) -> ListStream[JobT]: ...
 
     @overload
@@ -415,11 +423,12 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: None = ...,
         max_depth: int | None = ...,
-        raw_json: bool = ...,
     ) -> ListStream[SummaryT]: ...
 
     @overload
@@ -437,11 +446,12 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[False] = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: int,
         max_depth: int | None = ...,
-        raw_json: bool = ...,
     ) -> ShardedStream[JobT]: ...
 
     @overload
@@ -459,11 +469,12 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: Literal[True],
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: int,
         max_depth: int | None = ...,
-        raw_json: bool = ...,
     ) -> ShardedStream[SummaryT]: ...
 
     @overload
@@ -481,11 +492,12 @@ class JobCollection(Generic[JobT, SummaryT]):
         start_offset: int | None = ...,
         resume: Checkpoint | str | None = ...,
         lean: bool = ...,
+        raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
         shards: int | None = ...,
         max_depth: int | None = ...,
-        raw_json: bool = ...,
     ) -> Any: ...
 
     def list(
@@ -503,6 +515,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         resume: Checkpoint | str | None = None,
         lean: bool = False,
         raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
         shards: int | None = None,
@@ -517,12 +530,15 @@ class JobCollection(Generic[JobT, SummaryT]):
         listing where it stopped, with its filters. Unless you pass ``before_date``, the listing
         is pinned to now: jobs created later are not part of it. ``lean=True`` yields
         PreRecordedJobSummary/LiveJobSummary: ``result``/``request_params`` left undecoded.
+        ``shards=N`` walks the listing as time windows of at most ``max_depth`` jobs (default
+        5,000), N at once, each re-counted when walked: every job that exists throughout is
+        yielded exactly once even while others are deleted (a ShardedStream; see partition).
         ``raw_json=True`` keeps each item's exact JSON as ``item.raw_json`` (a second pass
-        over each page). ``shards=N`` walks the listing as time windows of at most
-        ``max_depth`` jobs (default 5,000), N at once, each re-counted when walked: every job
-        that exists throughout is yielded exactly once even while others are deleted (a
-        ShardedStream; see partition). ``extra_headers``/``extra_query`` go with every page
-        request. Invalid arguments raise GladiaConfigError here, before any I/O.
+        over each page). Every item is checked against the filters: one the server did not
+        apply raises FilterMismatchError naming the filter, or with ``on_mismatch="drop"`` is
+        dropped and counted in ``stream.stats.dropped``. ``extra_headers``/``extra_query`` go
+        with every page request. Invalid arguments raise
+        GladiaConfigError here, before any I/O.
         """
         filters: dict[str, Any] = {
             "status": status,
@@ -548,6 +564,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         merge_query(_page_params(cp), extra_query)
         item_type = self._lean_type if lean else self._item_type
         transport = self._transport.scoped(extra_headers, extra_query)
+        mismatch = check_on_mismatch(on_mismatch)
         if shards is None and resume is not None and cp.shards:
             shards = cp.shards
         if max_depth is None and cp.max_depth:
@@ -561,7 +578,7 @@ class JobCollection(Generic[JobT, SummaryT]):
             # of the shards x concurrency budget.
             head = shards * concurrency - (shards - 1)
             return ShardedStream(
-                _window_opener(transport, item_type, head, raw_json),
+                _window_opener(transport, item_type, head, raw_json, mismatch),
                 Planner(_prober(transport), depth),
                 cp,
                 max_items=max_items,
@@ -572,11 +589,12 @@ class JobCollection(Generic[JobT, SummaryT]):
             cp = msgspec.structs.replace(
                 cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
             )
-        stats = StreamStats()
+        stats = ListingStats()
         fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
-        return ListStream(
+        return listing_stream(
             fetch,
             cp,
+            on_mismatch=mismatch,
             concurrency=concurrency,
             max_items=max_items,
             stats=stats,
@@ -663,6 +681,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[False] = ...,
         raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
     ) -> Page[JobT]: ...
@@ -680,6 +699,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = ...,
         lean: Literal[True],
         raw_json: bool = ...,
+        on_mismatch: OnMismatch = ...,
         extra_headers: Headers | None = ...,
         extra_query: Query | None = ...,
     ) -> Page[SummaryT]: ...
@@ -696,12 +716,14 @@ class JobCollection(Generic[JobT, SummaryT]):
         custom_metadata: Mapping[str, Any] | None = None,
         lean: bool = False,
         raw_json: bool = False,
+        on_mismatch: OnMismatch = "raise",
         extra_headers: Headers | None = None,
         extra_query: Query | None = None,
     ) -> Page[JobT] | Page[SummaryT]:
         """Exactly one request: the page at ``offset`` (``page.offset`` set, ``page.next_url``
         as the server sent it). No snapshot pin, no retries beyond the transport's.
-        ``raw_json=True``: as for ``list()``."""
+        ``raw_json`` and ``on_mismatch`` (items checked against the filters): as for
+        ``list()``; dropped items leave the page shorter."""
         cp = build_checkpoint(
             self._path,
             status=status,
@@ -713,9 +735,17 @@ class JobCollection(Generic[JobT, SummaryT]):
             offset=offset,
         )
         item_type = self._lean_type if lean else self._item_type
+        check_on_mismatch(on_mismatch)
         transport = self._transport.scoped(extra_headers, extra_query)
         fetch = _page_fetcher(transport, cp, item_type, raw_json=raw_json)
         page: Page[Any] = await fetch(offset, limit)
+        item_filter = ItemFilter.of(cp)
+        if item_filter is not None:
+            if on_mismatch == "drop":
+                kept = [item for item in page.items if item_filter.mismatch(item) is None]
+                page = msgspec.structs.replace(page, items=kept)
+            else:
+                item_filter.check_page(page)
         return page
 
     @overload

@@ -15,18 +15,14 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import msgspec
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import CIMultiDict
 
 from . import data
 from .faults import FAULT_KEYS, FOREIGN_NEXT, Fault, RecordedRequest
+from .schema import query_check
 from .store import JobRecord, UploadedFile, now_us, parse_time
-from .validate import (
-    Invalid,
-    parse_list_query,
-    validate_common,
-    validate_live,
-    validate_prerecorded,
-)
+from .validate import Invalid, parse_list_query, validate_live, validate_prerecorded
 
 if TYPE_CHECKING:
     from .server import FakeGladia
@@ -137,6 +133,7 @@ class FakeApp:
                 rec.status = 401
                 return resp
         try:
+            self.check_query(request)
             resp = await handler(request)
         except Invalid as exc:
             resp = self.error(request, 400, validation_errors=exc.errors)
@@ -147,6 +144,14 @@ class FakeApp:
             resp.headers["x-aipi-call-id"] = f"G-{fake.stats['requests']:08x}"
         rec.status = resp.status
         return resp
+
+    def check_query(self, request: web.Request) -> None:
+        """Raise Invalid when the query breaks the OpenAPI document's rules for the route."""
+        resource = request.match_info.route.resource
+        template = getattr(resource, "canonical", None)
+        check = query_check(template, request.method) if template else None
+        if check is not None and (errors := check(request.query)):
+            raise Invalid(*errors)
 
     async def apply_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         """Produce the response (or the lack of one) a terminal fault describes."""
@@ -222,7 +227,7 @@ class FakeApp:
         raw = await request.read()
         try:
             return json.loads(raw) if raw else None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting too deep
             raise Invalid("body must be valid JSON") from exc
 
     def new_job(self, kind: str, **fields: Any) -> JobRecord:
@@ -253,18 +258,19 @@ class FakeApp:
         ctype = request.content_type
         source: str | None = None
         if ctype.startswith("multipart/"):
-            reader = await request.multipart()
-            payload: bytes | None = None
-            filename = "audio"
-            async for part in reader:
-                if getattr(part, "name", None) == "audio":
-                    buf = bytearray()
-                    while chunk := await part.read_chunk(1 << 16):  # type: ignore[union-attr]
-                        buf += chunk
-                        if len(buf) > MAX_UPLOAD:
-                            return self.error(request, 413)
-                    payload = bytes(buf)
-                    filename = getattr(part, "filename", None) or "audio"
+            try:
+                found = await _audio_part(request)
+            except (ValueError, HttpProcessingError, AssertionError) as exc:
+                # (aiohttp before 3.13 asserts on a body cut short: "Reading after EOF")
+                # No boundary, no start boundary, a control character in a part header, a
+                # body cut short: the client's mistake, so the documented 400, never a 500.
+                reason = str(exc).strip().splitlines()[0][:200]
+                raise Invalid(
+                    f"audio must be a file: malformed multipart body ({reason})"
+                ) from None
+            if found is None:
+                return self.error(request, 413)
+            payload, filename = found
             if payload is None:
                 raise Invalid("audio must be a file (multipart part named 'audio')")
         elif ctype == "application/json":
@@ -453,13 +459,11 @@ class FakeApp:
         errors = []
         if region is not None and region not in ("us-west", "eu-west"):
             errors.append("region must be one of the following values: us-west, eu-west")
-        body = await self.json_body(request)
-        if body is None:
-            body = {}
+        # No body at all means every default; a JSON null is not an object.
+        body = await self.json_body(request) if (await request.read()).strip() else {}
         if not isinstance(body, dict):
             raise Invalid("body must be a JSON object")
         errors += validate_live(body)
-        errors += validate_common(body)
         if errors:
             raise Invalid(*errors)
         params = data.live_params(body)
@@ -490,7 +494,7 @@ class FakeApp:
             return self.error(request, 413)
         try:
             body = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             body = None
         if not isinstance(body, dict):
             raise Invalid("body must be a JSON object")
@@ -511,6 +515,31 @@ def _bound(merged: int | None, raw: str | None, shift: int) -> int | None:
     except ValueError:
         return merged
     return merged + shift if merged == explicit else merged
+
+
+async def _audio_part(request: web.Request) -> tuple[bytes | None, str] | None:
+    """The bytes and filename of the multipart part named "audio" (None, "audio" when there is
+    none); None when it is larger than MAX_UPLOAD. Malformed bodies raise ValueError or
+    HttpProcessingError (aiohttp's)."""
+    reader = await request.multipart()
+    payload: bytes | None = None
+    filename = "audio"
+    async for part in reader:
+        if part is None:  # pragma: no cover - the iterator stops before
+            break
+        for key, value in part.headers.items():
+            # Newer aiohttp refuses these itself; older releases let them through.
+            if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in key + value):
+                raise ValueError(f"control character in the part header {key!r}")
+        if getattr(part, "name", None) == "audio":
+            buf = bytearray()
+            while chunk := await part.read_chunk(1 << 16):  # type: ignore[union-attr]
+                buf += chunk
+                if len(buf) > MAX_UPLOAD:
+                    return None
+            payload = bytes(buf)
+            filename = getattr(part, "filename", None) or "audio"
+    return payload, filename
 
 
 def _json(obj: Any, status: int) -> web.Response:

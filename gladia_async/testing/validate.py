@@ -1,12 +1,13 @@
 """Request validation of the fake API: bodies (400 with validation_errors) and list queries.
 
-Light on purpose: it catches the mistakes a client can make (types, enums, required fields)
-and ignores unknown fields.
+Bodies are checked against Gladia's OpenAPI document (testing/schema.py, compiled once), with
+the quirks where the docs win; unknown fields are ignored, as the document does not forbid them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,24 +15,16 @@ from urllib.parse import urlsplit
 
 from multidict import MultiMapping
 
-from .data import PRERECORDED_FLAGS
+from .schema import Check, request_check
 from .store import STATUSES, filter_metadata_key, parse_time
 
 __all__ = [
     "Invalid",
     "ListQuery",
     "parse_list_query",
-    "validate_common",
     "validate_live",
     "validate_prerecorded",
 ]
-
-LANGUAGES = frozenset(
-    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw "
-    "he hi hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt "
-    "my ne nl nn no oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl "
-    "tr tt uk ur uz vi yi yo zh".split()
-)
 
 
 class Invalid(Exception):
@@ -88,17 +81,8 @@ def parse_list_query(q: MultiMapping[str]) -> ListQuery:
             lo, hi = day - 1, day + 86_400_000_000  # created in [day, day + 1d)
             after = lo if after is None else max(after, lo)
             before = hi if before is None else min(before, hi)
-    meta: Any = None
-    meta_key = None
-    if "custom_metadata" in q:
-        try:
-            meta = json.loads(q["custom_metadata"])
-        except ValueError:
-            meta = None
-        if not isinstance(meta, dict):
-            errors.append("custom_metadata must be a JSON object")
-        else:
-            meta_key = filter_metadata_key(meta)
+    meta = metadata_filter(q, errors)
+    meta_key = None if meta is None else filter_metadata_key(meta)
     if errors:
         raise Invalid(*errors)
     return ListQuery(
@@ -112,87 +96,103 @@ def parse_list_query(q: MultiMapping[str]) -> ListQuery:
     )
 
 
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def metadata_filter(q: MultiMapping[str], errors: list[str]) -> dict[str, Any] | None:
+    """The custom_metadata filter, in either encoding (both honoured; REFERENCE section 1):
+
+    - the docs': a JSON object as the value, ``custom_metadata={"user":"a"}``;
+    - the official Python SDK 2.2.1's: one ``custom_metadata[user]=a`` pair per entry (nested
+      keys as ``custom_metadata[a][b]=c``). Values there are text: a JSON literal (``3``,
+      ``true``, ``null``) stands for that value, anything else for the string.
+
+    Both may be given; their entries are merged. None when neither is.
+    """
+    meta: dict[str, Any] | None = None
+    if "custom_metadata" in q:
+        try:
+            value = json.loads(q["custom_metadata"])
+        except (ValueError, RecursionError):
+            value = None
+        if not isinstance(value, dict):
+            errors.append("custom_metadata must be a JSON object")
+        else:
+            meta = value
+    for key, text in q.items():
+        if not key.startswith("custom_metadata["):
+            continue
+        rest = key[len("custom_metadata") :]
+        path = _BRACKETS.findall(rest)
+        if not path or "".join(f"[{p}]" for p in path) != rest:
+            errors.append(f"{key} is not a custom_metadata[key]=value filter")
+            continue
+        node = meta = {} if meta is None else meta
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[path[-1]] = _literal(text)
+    return meta
+
+
+def _literal(text: str) -> Any:
+    """A bracket-form value: the JSON literal it spells (3, 1.5, true, null), else the string."""
+    if text in ("True", "False", "None"):  # Python's str() of a value, as an SDK may send it
+        return {"True": True, "False": False, "None": None}[text]
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if value is None or isinstance(value, bool | int | float) else text
+
+
 def validate_prerecorded(body: Any) -> list[str]:
-    """Light validation of a POST /v2/pre-recorded body: the errors a client can make."""
+    """Errors of a POST /v2/pre-recorded body: the OpenAPI schema (with the docs' quirks), then
+    the rules it cannot express."""
+    errors: list[str] = []
+    _prerecorded_check()(body, "", errors)
     if not isinstance(body, dict):
-        return ["body must be a JSON object"]
-    errors = []
+        return errors
     url = body.get("audio_url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+    if isinstance(url, str) and urlsplit(url).scheme not in ("http", "https"):
         errors.append("audio_url must be a URL address")
-    for flag in PRERECORDED_FLAGS:
-        if flag in body and not isinstance(body[flag], bool):
-            errors.append(f"{flag} must be a boolean value")
-    errors += validate_common(body)
-    if body.get("translation") is True:
-        tl = _block(body, "translation_config").get("target_languages")
-        if not isinstance(tl, list) or not tl:
-            errors.append("translation_config.target_languages must contain at least 1 elements")
-    dc = _block(body, "diarization_config")
-    for k in ("number_of_speakers", "min_speakers", "max_speakers"):
-        if k in dc and (not isinstance(dc[k], int) or isinstance(dc[k], bool)):
-            errors.append(f"diarization_config.{k} must be a number")
-    if body.get("callback") is True and not _block(body, "callback_config").get("url"):
+    if body.get("translation") is True and not isinstance(body.get("translation_config"), dict):
+        errors.append("translation_config.target_languages must contain at least 1 elements")
+    return errors + _rules(body)
+
+
+def validate_live(body: Any) -> list[str]:
+    """Errors of a POST /v2/live body: the OpenAPI schema (with the docs' quirks), then the rules
+    it cannot express."""
+    errors: list[str] = []
+    _live_check()(body, "", errors)
+    if not isinstance(body, dict):
+        return errors
+    return errors + _rules(body)
+
+
+def _rules(body: Mapping[str, Any]) -> list[str]:
+    """Rules of both bodies that the schema leaves out: the 2000-character custom_metadata, and
+    a callback URL whenever `callback` is true (REFERENCE section 2 row 23)."""
+    errors = []
+    cm = body.get("custom_metadata")
+    if isinstance(cm, dict) and len(json.dumps(cm)) > 2000:
+        errors.append("custom_metadata must be shorter than or equal to 2000 characters")
+    config = body.get("callback_config")
+    has_url = isinstance(config, dict) and isinstance(config.get("url"), str)
+    if body.get("callback") is True and not has_url and "callback_url" not in body:
         errors.append("callback_config.url must be a URL address")
     return errors
 
 
-_BLOCKS = ("pre_processing", "realtime_processing", "post_processing")
-"""Live body keys that hold objects, besides the `*_config` ones."""
+def _prerecorded_check() -> Check:
+    return request_check("/v2/pre-recorded", "post")
 
 
-def _block(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    """body[key] when it is an object, else {} (validate_common reports a non-object)."""
-    value = body.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def validate_common(body: Mapping[str, Any]) -> list[str]:
-    """Checks shared by both bodies: object blocks, custom_metadata, language codes."""
-    errors = [
-        f"{k} must be an object"
-        for k, v in body.items()
-        if (k.endswith("_config") or k in _BLOCKS) and v is not None and not isinstance(v, dict)
-    ]
-    cm = body.get("custom_metadata")
-    if cm is not None:
-        if not isinstance(cm, dict):
-            errors.append("custom_metadata must be an object")
-        elif len(json.dumps(cm)) > 2000:
-            errors.append("custom_metadata must be shorter than or equal to 2000 characters")
-    langs = _block(body, "language_config").get("languages")
-    if langs is not None and not isinstance(langs, list):
-        errors.append("language_config.languages must be an array")
-    elif langs and any(not isinstance(x, str) or x not in LANGUAGES for x in langs):
-        errors.append(
-            "language_config.languages must only contain the following values: "
-            + ", ".join(sorted(LANGUAGES))
-        )
-    return errors
-
-
-def validate_live(body: Mapping[str, Any]) -> list[str]:
-    """Checks of a POST /v2/live body: audio format enums, channels, boolean message flags."""
-    checks: list[tuple[str, tuple[Any, ...]]] = [
-        ("encoding", ("wav/pcm", "wav/alaw", "wav/ulaw")),
-        ("bit_depth", (8, 16, 24, 32)),
-        ("sample_rate", (8000, 16000, 32000, 44100, 48000)),
-    ]
-    errors = []
-    for key, allowed in checks:
-        if key in body and (body[key] not in allowed or isinstance(body[key], bool)):
-            joined = ", ".join(map(str, allowed))
-            errors.append(f"{key} must be one of the following values: {joined}")
-    ch = body.get("channels", 1)
-    if not isinstance(ch, int) or isinstance(ch, bool) or not 1 <= ch <= 8:
-        errors.append("channels must not be greater than 8")
-    for block in ("messages_config", "callback_config"):
-        errors += [
-            f"{block}.{k} must be a boolean value"
-            for k, v in _block(body, block).items()
-            if k.startswith("receive_") and not isinstance(v, bool)
-        ]
-    return errors
+def _live_check() -> Check:
+    return request_check("/v2/live", "post")
 
 
 def int_param(raw: str | None, default: int, minimum: int, name: str, errors: list[str]) -> int:

@@ -18,9 +18,11 @@ Decoding rules for the REST Structs (``common``, ``upload``, ``pre_recorded``, `
 - Timestamps (``created_at``, ``completed_at``) stay ``str`` exactly as sent (ISO 8601): decoding
   is faster and re-encoding is byte-identical (``datetime`` would re-encode ``.481Z`` as
   ``.481000Z``). Parse them with ``datetime.fromisoformat`` when you need to.
-- Every Struct is declared ``gc=False`` (about 2x faster decoding of large pages). Do not build
-  reference cycles through these objects (e.g. by storing a job inside its own
-  ``custom_metadata``): such a cycle would never be collected.
+- Every Struct is declared ``gc=False`` (about 2x faster decoding of large pages), except the
+  job Structs (``BaseJob`` and its subclasses): they are ``dict=True`` to carry ``raw_json``, the
+  job's JSON exactly as the API sent it (see ``BaseJob.raw_json``). Do not build reference
+  cycles through the other objects (e.g. by storing a job inside its own ``custom_metadata``):
+  such a cycle would never be collected.
 
 Encoding rules (absent vs ``null``), chosen per Struct so that decode -> encode gives back the
 API's JSON:
