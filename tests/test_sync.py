@@ -341,3 +341,11 @@ async def test_postgres_lock_is_per_schema() -> None:
                     assert (await sync(g.pre_recorded, two)).new == 20
                     with pytest.raises(StoreLockedError):
                         await sync(g.pre_recorded, one)
+
+
+async def test_export_of_a_missing_sqlite_file_is_an_error(tmp_path: Any) -> None:
+    from gladia_async.sync import SyncError, export
+
+    with pytest.raises(SyncError, match="run a sync first"):
+        await export(f"sqlite:///{tmp_path / 'nothing.db'}", tmp_path / "x.csv", format="csv")
+    assert not (tmp_path / "nothing.db").exists() and not (tmp_path / "x.csv").exists()

@@ -7,6 +7,7 @@ error_code, custom_metadata (JSON text). Jobs marked deleted are left out.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import os
@@ -58,7 +59,13 @@ async def export(
         after_date=after_date,
         custom_metadata=custom_metadata,
     )
-    writer = _writer(format, out)
+    if isinstance(store, str) and store.startswith("sqlite:///"):
+        from .sqlite import SQLiteStore
+
+        path = SQLiteStore(store).path
+        if not await asyncio.to_thread(os.path.exists, path):
+            raise SyncError(f"no database at {path}: run a sync first")
+    writer = await asyncio.to_thread(_writer, format, out)
     try:
         if isinstance(store, JobStore):
             await store.open()
@@ -66,7 +73,7 @@ async def export(
         async with open_store(store) as opened:
             return await _copy(store=opened, scope=scope, kind=kind, writer=writer, size=row_group)
     finally:
-        writer.close()
+        await asyncio.to_thread(writer.close)
 
 
 async def _copy(store: JobStore, scope: Scope, kind: str | None, writer: _Writer, size: int) -> int:
@@ -79,7 +86,7 @@ async def _copy(store: JobStore, scope: Scope, kind: str | None, writer: _Writer
         after = (chunk[-1][-1], chunk[-1][0])
         rows = [r[:-1] for r in chunk if scope.matches_metadata(r[9])]
         if rows:
-            writer.write(rows)
+            await asyncio.to_thread(writer.write, rows)  # files and Parquet off the event loop
             total += len(rows)
         if len(chunk) < size:
             return total
