@@ -349,3 +349,20 @@ async def test_export_of_a_missing_sqlite_file_is_an_error(tmp_path: Any) -> Non
     with pytest.raises(SyncError, match="run a sync first"):
         await export(f"sqlite:///{tmp_path / 'nothing.db'}", tmp_path / "x.csv", format="csv")
     assert not (tmp_path / "nothing.db").exists() and not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+async def test_deletions_during_the_first_walk_never_hide_another_job(
+    seed: int, tmp_path: Any
+) -> None:
+    """Jobs deleted while the first sync walks (offset paging would skip the job that moves
+    into each gap): every job that still exists is in the table after the run, and the next
+    run marks the deleted ones."""
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    async with fake(jobs=800, seed=seed, delete_rate=0.6, delete_max=25) as f, client(f) as g:
+        await sync(g.pre_recorded, url, page_size=20, concurrency=2, window_size=300)
+        assert f.deleted, "the fake deleted jobs during the walk"
+        rows = await table(url)
+        assert set(truth(f)) <= live_ids(rows)
+        await sync(g.pre_recorded, url, page_size=20, window_size=300)
+        await assert_mirrors(url, f)

@@ -4,13 +4,12 @@ body bytes) and decoded into Rows that keep every job's JSON exactly as sent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+import itertools
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import NotFoundError
-from .._streams import Checkpoint, ListStream
 from ..resources import job_path
-from ..types.common import Page
 from ._errors import SyncError
 from ._model import Row, Scope, decode_item, decode_page
 
@@ -47,9 +46,12 @@ class Remote:
         page_size: int,
         concurrency: int,
         max_depth: int,
+        shards: int = 4,
         progress: Callable[[int], None] | None = None,
     ) -> None:
         self._transport = collection._transport
+        self._collection = collection
+        self.shards = shards
         self.scope = scope
         self.page_size = page_size
         self.concurrency = concurrency
@@ -103,72 +105,66 @@ class Remote:
     async def walk(
         self, lo: int | None, hi: int | None, *, statuses: tuple[str, ...] | None = None
     ) -> AsyncGenerator[list[Row], None]:
-        """Every job of ``[lo, hi]``, newest first, one list per page, each id once.
+        """Every job of ``[lo, hi]`` in API order, a page's worth at a time, each id once.
 
-        Offsets never pass ``max_depth``: the walk goes on below the oldest instant reached
-        (jobs of that same millisecond are read again and skipped).
+        One request when the range fits in a page (most walks of a later run). A longer range
+        is walked as time windows (``list(shards=...)``): no request deeper than ``max_depth``,
+        and a job deleted during the walk never makes another one be skipped (each window is
+        re-counted when walked, and walked again if its count moved).
         """
-        bottom, top, skip = lo, hi, set[str]()
-        while True:
-            cp = self.scope.checkpoint(bottom, top, statuses=statuses, page_size=self.page_size)
-            seen = 0
-            edge_ms: int | None = None  # the last millisecond reached in API order, its ids
-            edge_ids: set[str] = set()
-            async for items in self._segment(cp):
-                seen += len(items)
-                for r in items:
-                    if r.created_ms != edge_ms:
-                        if edge_ms is not None and self.oldest_first is None:
-                            self.oldest_first = r.created_ms > edge_ms
-                        edge_ms, edge_ids = r.created_ms, set()
-                    edge_ids.add(r.id)
-                rows = [r for r in items if r.id not in skip]
-                if rows:
-                    yield rows
-                    if self._progress is not None:
-                        self._progress(len(rows))
-            if seen < self.max_depth or edge_ms is None:
-                return
-            # Go on past the last millisecond reached (its jobs are read again, and skipped).
-            if edge_ms == (bottom if self.oldest_first else top) or self.oldest_first is None:
-                raise SyncError(f"more than max_depth={self.max_depth} jobs in one millisecond")
-            if self.oldest_first:
-                bottom = edge_ms
-            else:
-                top = edge_ms
-            skip = edge_ids
-
-    async def _segment(self, cp: Checkpoint) -> AsyncIterator[list[Row]]:
-        """The pages of one listing, at most ``max_depth`` jobs deep: the first page alone
-        (most walks of a later run fit in it), then the rest with ``concurrency`` pages ahead."""
-        fetch = self._fetcher(cp.path, cp.params())
-        first = min(cp.page_size, self.max_depth)
-        page = (await fetch(0, first))()
-        yield page.items
-        if len(page.items) < first or first == self.max_depth:
+        first = await self.page(lo, hi, 0, self.page_size, statuses=statuses)
+        self._learn(first)
+        if first:
+            yield first
+            self._walked(len(first))
+        if len(first) < self.page_size:
             return
-        stream = ListStream(
-            fetch,
-            cp.with_offset(first),
+        head = {r.id for r in first}
+        cp = self.scope.checkpoint(lo, hi, statuses=statuses, page_size=self.page_size)
+        stream = self._collection.list(
+            status=list(cp.status) or None,
+            before_date=cp.before_date,
+            after_date=cp.after_date,
+            custom_metadata=self.scope.metadata,
+            page_size=self.page_size,
             concurrency=self.concurrency,
-            max_items=self.max_depth - first,
-            retry_policy=self._transport.retry_policy,
+            shards=self.shards,
+            max_depth=self.max_depth,
+            lean=True,
+            raw_json=True,
         )
-        async with stream:
-            async for rest in stream.pages():
-                yield rest.items
+        kind, batch = self.scope.kind, list[Row]()
+        try:
+            async with stream:
+                async for item in stream:
+                    if item.id in head:
+                        continue
+                    raw = item.raw_json
+                    if raw is None:  # pragma: no cover (raw_json=True always keeps it)
+                        raise SyncError("the listing did not keep the job's JSON")
+                    batch.append(decode_item(raw, kind))
+                    if len(batch) >= self.page_size:
+                        self._learn(batch)
+                        yield batch
+                        self._walked(len(batch))
+                        batch = []
+            if batch:
+                self._learn(batch)
+                yield batch
+                self._walked(len(batch))
+        finally:
+            self.requests += stream.stats.requests
+            self.bytes += stream.stats.bytes
 
-    def _fetcher(self, path: str, filters: list[tuple[str, str]]) -> Callable[[int, int], Any]:
-        kind = self.scope.kind
+    def _learn(self, rows: list[Row]) -> None:
+        """Learn the API's order from the first two consecutive jobs whose dates differ."""
+        if self.oldest_first is not None:
+            return
+        for a, b in itertools.pairwise(rows):
+            if a.created_ms != b.created_ms:
+                self.oldest_first = b.created_ms > a.created_ms
+                return
 
-        async def fetch(offset: int, limit: int) -> Callable[[], Page[Row]]:
-            params = [("offset", str(offset)), ("limit", str(limit)), *filters]
-            resp = await self._get(path, params)
-
-            def page() -> Page[Row]:
-                rows, nxt = decode_page(resp.body, kind, resp.url)
-                return Page(items=rows, next_url=nxt, offset=offset)
-
-            return page
-
-        return fetch
+    def _walked(self, n: int) -> None:
+        if self._progress is not None:
+            self._progress(n)
