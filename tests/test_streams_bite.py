@@ -11,7 +11,7 @@ import gc
 import pytest
 
 from gladia_async._config import RetryPolicy
-from gladia_async._errors import InternalServerError, RateLimitError
+from gladia_async._errors import InternalServerError, PaginationError, RateLimitError
 from gladia_async._streams import (
     DEDUPE_MIN_IDS,
     MAX_RATE_LIMIT_REQUESTS,
@@ -361,3 +361,33 @@ async def test_the_stream_closes_with_its_last_item_and_stats_have_slots() -> No
         await anext(stream)
     assert "closed" in repr(stream)
     assert not hasattr(StreamStats(), "__dict__")
+
+
+async def test_a_good_page_resets_the_refusal_streak() -> None:
+    fake = FakeList(30)
+    refused = {0: 5, 10: 5}  # 5 refusals of page 0, then 5 of page 10: never 6 in a row
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        if refused.get(offset):
+            refused[offset] -= 1
+            raise refusal(None)
+        return await fake(offset, limit)
+
+    stream = ListStream(fetch, start(10), concurrency=1, retry_policy=POLICY)
+    slept = recording(stream)
+    assert await collect(stream) == [i.id for i in fake.items]
+    assert slept == [0.5, 1.0, 2.0, 2.0, 2.0] * 2  # the backoff starts again after a good page
+
+
+async def test_offsets_stay_below_2_53() -> None:
+    items = [Item(f"j{i}") for i in range(10)]
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        return Page(items=items[:limit], next_url=None)
+
+    exact = ListStream(fetch, start(10, offset=2**53 - 10), concurrency=1)
+    assert len(await collect(exact)) == 10 and exact.checkpoint.offset == 2**53
+    beyond = ListStream(fetch, start(10, offset=2**53 - 5), concurrency=1)
+    with pytest.raises(PaginationError, match="exceeds") as info:
+        await collect(beyond)
+    assert info.value.checkpoint is not None and info.value.checkpoint.offset == 2**53 - 5

@@ -6,6 +6,7 @@ import email.utils
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import multidict
@@ -21,8 +22,10 @@ from gladia_async._errors import (
     GladiaClientClosed,
     GladiaConfigError,
     InternalServerError,
+    NotFoundError,
     UnsafeURLError,
 )
+from gladia_async._hooks import EventHooks
 from gladia_async._transport import (
     Response,
     Transport,
@@ -350,3 +353,36 @@ async def test_a_one_shot_body_is_never_sent_twice() -> None:
             await transport.request("PUT", "/v2/moved", data=body())
         await transport.aclose()
     assert server.count() == 2
+
+
+async def test_byte_stream_failures_and_double_close_and_redirect_release() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/missing":
+            return web.Response(status=404, body=b"{}", content_type="application/json")
+        if request.path == "/v2/moved":
+            return web.Response(status=302, headers={"Location": "/v2/file"})
+        return web.Response(body=b"x" * 4096)
+
+    durations: list[float] = []
+
+    class Hooks(EventHooks):
+        def on_response(self, event: Any) -> None:
+            durations.append(event.duration)
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url, hooks=[Hooks()])
+        missing = transport.byte_stream("GET", "/v2/missing")
+        with pytest.raises(NotFoundError):  # not an error of closing a failed open
+            await anext(missing)
+        await missing.aclose()
+        partial = transport.byte_stream("GET", "/v2/file", chunk_size=1024)
+        assert len(await anext(partial)) <= 1024
+        await partial.aclose()
+        await partial.aclose()  # twice: harmless
+        await transport.request("GET", "/v2/moved")
+        connector = transport.session.connector
+        assert connector is not None and not connector._acquired  # type: ignore[attr-defined]
+        assert transport.session.trust_env is False
+        assert connector.limit == 100
+        await transport.aclose()
+    assert durations and all(0 <= d < 3600 for d in durations)
