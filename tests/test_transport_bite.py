@@ -386,3 +386,33 @@ async def test_byte_stream_failures_and_double_close_and_redirect_release() -> N
         assert connector.limit == 100
         await transport.aclose()
     assert durations and all(0 <= d < 3600 for d in durations)
+
+
+async def test_a_post_that_reached_the_server_is_not_retried_when_a_later_hop_fails() -> None:
+    runner: web.AppRunner | None = None
+    site: web.TCPSite | None = None
+    posts = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal posts
+        posts += 1
+        assert site is not None
+        await site.stop()  # the origin stops accepting connections before the next hop
+        return web.Response(status=303, headers={"Location": "/v2/done", "Connection": "close"})
+
+    app = web.Application()
+    app.router.add_post("/v2/pre-recorded", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        transport, slept = make_transport(f"http://127.0.0.1:{port}")
+        with pytest.raises(APIConnectionError):
+            await transport.request("POST", "/v2/pre-recorded", json={"a": 1})
+        await transport.aclose()
+    finally:
+        await runner.cleanup()
+    assert posts == 1
+    assert slept == []  # it reached the server: no retry, even though the GET never left
