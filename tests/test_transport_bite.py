@@ -38,7 +38,7 @@ from gladia_async._transport import (
     status_error,
 )
 
-from ._servers import Server, serve
+from ._servers import Server, free_port, serve
 from .test_transport import make_transport
 
 POLICY = RetryPolicy(max_retries=3, base_delay=0.5, max_delay=8.0, retry_after_cap=60.0)
@@ -416,3 +416,24 @@ async def test_a_post_that_reached_the_server_is_not_retried_when_a_later_hop_fa
         await runner.cleanup()
     assert posts == 1
     assert slept == []  # it reached the server: no retry, even though the GET never left
+
+
+async def test_opening_a_stream_retries_connection_failures_but_not_tls_ones() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    transport, slept = make_transport(dead)
+    with pytest.raises(APIConnectionError, match="cannot connect"):
+        async with transport.stream("GET", "/v2/file"):
+            pass  # pragma: no cover
+    await transport.aclose()
+    assert len(slept) == 3  # the policy's max_retries
+
+    async def plain(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"not tls")  # pragma: no cover
+
+    async with serve(plain) as server:
+        tls, slept = make_transport(server.url.replace("http://", "https://"))
+        with pytest.raises(APIConnectionError, match="TLS"):
+            async with tls.stream("GET", "/v2/file"):
+                pass  # pragma: no cover
+        await tls.aclose()
+    assert slept == []
