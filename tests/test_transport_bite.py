@@ -437,3 +437,11 @@ async def test_opening_a_stream_retries_connection_failures_but_not_tls_ones() -
                 pass  # pragma: no cover
         await tls.aclose()
     assert slept == []
+
+
+def test_byte_stream_chunk_size_must_be_positive() -> None:
+    transport, _ = make_transport()
+    for bad in (0, -1):
+        with pytest.raises(GladiaConfigError, match="chunk_size"):
+            transport.byte_stream("GET", "/v2/file", chunk_size=bad)
+    transport.byte_stream("GET", "/v2/file", chunk_size=1)  # the smallest allowed
