@@ -445,3 +445,20 @@ def test_byte_stream_chunk_size_must_be_positive() -> None:
         with pytest.raises(GladiaConfigError, match="chunk_size"):
             transport.byte_stream("GET", "/v2/file", chunk_size=bad)
     transport.byte_stream("GET", "/v2/file", chunk_size=1)  # the smallest allowed
+
+
+async def test_bytes_and_factory_bodies_are_replayed_on_retry() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if len(server.requests) % 2:
+            return web.Response(status=503)
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        with pytest.raises(TypeError, match="json or data"):
+            await transport.request("PUT", "/v2/x", json={"a": 1}, data=b"b")
+        await transport.request("PUT", "/v2/x", data=b"abc")
+        await transport.request("PUT", "/v2/x", data=lambda: b"def")
+        await transport.aclose()
+    assert len(slept) == 2
+    assert [r.body for r in server.requests] == [b"abc", b"abc", b"def", b"def"]
