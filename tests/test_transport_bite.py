@@ -462,3 +462,31 @@ async def test_bytes_and_factory_bodies_are_replayed_on_retry() -> None:
         await transport.aclose()
     assert len(slept) == 2
     assert [r.body for r in server.requests] == [b"abc", b"abc", b"def", b"def"]
+
+
+async def test_hooks_see_streamed_requests_and_their_failures() -> None:
+    events: list[tuple[str, Any]] = []
+
+    class Hooks(EventHooks):
+        def on_request(self, event: Any) -> None:
+            events.append(("request", event.method))
+
+        def on_response(self, event: Any) -> None:
+            events.append(("response", event.status))
+
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"abc")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url, hooks=[Hooks()])
+        async with transport.stream("GET", "/v2/file"):
+            pass
+        await transport.aclose()
+    dead, _ = make_transport(
+        f"http://127.0.0.1:{free_port()}", hooks=[Hooks()], retry_policy=RetryPolicy(0)
+    )
+    with pytest.raises(APIConnectionError):
+        async with dead.stream("GET", "/v2/file"):
+            pass  # pragma: no cover
+    await dead.aclose()
+    assert events == [("request", "GET"), ("response", 200), ("request", "GET"), ("response", None)]
