@@ -475,12 +475,17 @@ async def test_hooks_see_streamed_requests_and_their_failures() -> None:
             events.append(("response", event.status))
 
     async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/missing":
+            return web.Response(status=404)
         return web.Response(body=b"abc")
 
     async with serve(handler) as server:
         transport, _ = make_transport(server.url, hooks=[Hooks()])
         async with transport.stream("GET", "/v2/file"):
             pass
+        with pytest.raises(NotFoundError):
+            async with transport.stream("GET", "/v2/missing"):
+                pass  # pragma: no cover
         await transport.aclose()
     dead, _ = make_transport(
         f"http://127.0.0.1:{free_port()}", hooks=[Hooks()], retry_policy=RetryPolicy(0)
@@ -489,4 +494,5 @@ async def test_hooks_see_streamed_requests_and_their_failures() -> None:
         async with dead.stream("GET", "/v2/file"):
             pass  # pragma: no cover
     await dead.aclose()
-    assert events == [("request", "GET"), ("response", 200), ("request", "GET"), ("response", None)]
+    assert [name for name, _ in events] == ["request", "response"] * 3
+    assert [value for name, value in events if name == "response"] == [200, 404, None]
