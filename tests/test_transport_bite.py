@@ -349,6 +349,7 @@ async def test_a_one_shot_body_is_never_sent_twice() -> None:
         with pytest.raises(InternalServerError):  # a PUT is safe, but this body is gone
             await transport.request("PUT", "/v2/x", data=body())
         assert slept == [] and server.count() == 1
+        assert server.requests[0].body == b"chunk"
         with pytest.raises(APIConnectionError, match="cannot be sent twice"):
             await transport.request("PUT", "/v2/moved", data=body())
         await transport.aclose()
