@@ -391,3 +391,39 @@ async def test_offsets_stay_below_2_53() -> None:
     with pytest.raises(PaginationError, match="exceeds") as info:
         await collect(beyond)
     assert info.value.checkpoint is not None and info.value.checkpoint.offset == 2**53 - 5
+
+
+async def test_max_items_one_past_a_page_boundary() -> None:
+    fake = FakeList(100)
+    stream = ListStream(fake, start(10), concurrency=2, max_items=11)
+    assert await collect(stream) == [i.id for i in fake.items[:11]]
+    assert (20, 1) not in fake.calls and (10, 1) in fake.calls  # the last page asks for one
+
+
+async def test_failed_wasted_requests_are_retrieved() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+
+        async def fetch(offset: int, limit: int) -> Page[Item]:
+            if offset >= 20:  # speculative requests past the end fail at once
+                raise InternalServerError("boom", status=500)
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            n = 10 if offset == 0 else 5
+            nxt = "https://x/?offset=10" if offset == 0 else None
+            return Page(items=[Item(f"{offset}-{k}") for k in range(n)], next_url=nxt)
+
+        stream = ListStream(fetch, start(10), concurrency=4)
+        assert len(await collect(stream)) == 15
+        assert stream.stats.wasted >= 1
+        del stream
+        gc.collect()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []
