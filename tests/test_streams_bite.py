@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+from typing import Any
 
 import pytest
 
@@ -427,3 +428,23 @@ async def test_failed_wasted_requests_are_retrieved() -> None:
     finally:
         loop.set_exception_handler(previous)
     assert reported == []
+
+
+async def test_next_link_offsets_parsed_and_bounded() -> None:
+    def fetcher(link: str) -> Any:
+        async def fetch(offset: int, limit: int) -> Page[Item]:
+            if offset == 0:
+                return Page(items=[Item(f"a{k}") for k in range(10)], next_url=link)
+            return Page(items=[Item(f"b{k}") for k in range(5)], next_url=None)
+
+        return fetch
+
+    ok = ListStream(fetcher(f"https://x/?offset={2**53}"), start(10), concurrency=1)
+    assert len(await collect(ok)) == 15  # 2**53 itself is a valid offset
+    for link, match in (
+        ("https://x/?offset=abc", "no usable offset"),
+        (f"https://x/?offset={2**53 + 1}", "exceeds"),
+    ):
+        bad = ListStream(fetcher(link), start(10), concurrency=1)
+        with pytest.raises(PaginationError, match=match):
+            await collect(bad)
