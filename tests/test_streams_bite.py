@@ -448,3 +448,14 @@ async def test_next_link_offsets_parsed_and_bounded() -> None:
         bad = ListStream(fetcher(link), start(10), concurrency=1)
         with pytest.raises(PaginationError, match=match):
             await collect(bad)
+
+
+async def test_get_many_is_single_use() -> None:
+    async def func(key: int) -> int:
+        return key
+
+    stream = GetManyStream([1, 2], func)
+    aiter(stream)
+    with pytest.raises(RuntimeError, match="only once"):
+        aiter(stream)
+    await stream.aclose()
