@@ -324,19 +324,45 @@ class Planner:
         )
 
     async def partition(self, cp: Checkpoint, parts: int) -> list[Window]:
-        """At most ``parts`` windows of similar counts (more only where ``max_depth`` needs
-        them), contiguous, in API order, whose union is exactly the listing."""
+        """At most ``parts`` windows of similar counts, contiguous, in API order, whose union
+        is exactly the listing. A window holding more than ``max_depth`` jobs is a sharded
+        checkpoint (``shards=1`` and this ``max_depth``): ``list(resume=cp)`` walks it as
+        windows of its own, so no request goes deeper and every window is verified."""
         check_int(parts, "parts", 1)
-        return await self.balanced(cp, await self.chunks(cp, shallow_first=True), parts)
+        chunks = await self.chunks(cp, shallow_first=True)
+        n = sum(w.count for w in chunks)
+        k = max(1, min(parts, n))
+        if len(chunks) == k and max(w.count for w in chunks) <= 2 * n / k:
+            out = chunks
+        else:
+            out = await self._balance(cp, chunks, k, n)
+        return [self._walkable(w) for w in out]
+
+    def _walkable(self, window: Window) -> Window:
+        """``window``, made a sharded walk of its own when a plain walk would go too deep."""
+        if window.count <= self.max_depth:
+            return window
+        cp = msgspec.structs.replace(window.cp, shards=1, max_depth=self.max_depth)
+        return Window(cp, window.count, window.far)
 
     async def balanced(self, cp: Checkpoint, chunks: list[Window], parts: int) -> list[Window]:
-        """``chunks`` (all of ``cp``), kept if balanced enough for ``parts``, else re-cut."""
+        """``chunks`` (all of ``cp``), kept if balanced enough for ``parts``, else re-cut; more
+        than ``parts`` windows where one would hold over ``max_depth`` jobs (a sharded walk)."""
         n = sum(w.count for w in chunks)
         k = max(1, min(parts, n))
         mean = n / max(len(chunks), 1)
         if len(chunks) >= k and max(w.count for w in chunks) <= 2 * mean:
             return chunks
-        return await self._balance(cp, chunks, k, n)
+        # A cut that found no gap leaves a bigger window: split any past max_depth again.
+        final: list[Window] = []
+        for w in await self._balance(cp, chunks, k, n):
+            if w.count > self.max_depth:
+                pieces = await self.chunks(w.cp)
+                final.extend(pieces[:-1])
+                final.append(Window(pieces[-1].cp, pieces[-1].count, w.far))
+            else:
+                final.append(w)
+        return final
 
     async def _balance(self, cp: Checkpoint, chunks: list[Window], k: int, n: int) -> list[Window]:
         """Re-cut the listing at the gaps nearest to ``n * j / k`` (one page read per cut)."""
@@ -372,16 +398,7 @@ class Planner:
             out.append(Window(span(cp, near_edge, far, oldest_first=oldest), p - before, far))
             before, near_edge = p, far
         out.append(Window(span(cp, near_edge, None, oldest_first=oldest), n - before, None))
-        # A cut that found no gap leaves a bigger window: split any past max_depth again.
-        final: list[Window] = []
-        for w in out:
-            if w.count > self.max_depth:
-                pieces = await self.chunks(w.cp)
-                final.extend(pieces[:-1])
-                final.append(Window(pieces[-1].cp, pieces[-1].count, w.far))
-            else:
-                final.append(w)
-        return final
+        return out
 
 
 # -- the sharded walk ---------------------------------------------------------------------------

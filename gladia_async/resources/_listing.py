@@ -647,11 +647,13 @@ class JobCollection(Generic[JobT, SummaryT]):
         page_size: int | None = None,
         max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> builtins.list[Checkpoint]:
-        """The pinned listing as at most ``parts`` disjoint time windows of similar job counts
-        (more when one would hold over ``max_depth`` jobs), newest first. Each is a plain
-        Checkpoint: ``list(resume=cp)`` or ``list(resume=cp.token)`` walks it, here or in
-        another process. Edges fall in gaps between jobs, so the windows' union is exactly the
-        listing however the API treats its date bounds."""
+        """The pinned listing as at most ``parts`` disjoint time windows of similar job counts,
+        newest first. Each is a Checkpoint: ``list(resume=cp)`` or ``list(resume=cp.token)``
+        walks it, here or in another process. A window holding more than ``max_depth`` jobs
+        carries ``shards=1`` and ``max_depth``, so that walk is itself a sharded walk (windows
+        of at most ``max_depth``, each verified). Edges fall in gaps between jobs, so the
+        windows' union is exactly the listing however the API treats its date bounds. Every
+        job a probe reads is checked against the filters (FilterMismatchError)."""
         check_int(parts, "parts", 1)
         cp = self._pinned(
             {
