@@ -30,6 +30,7 @@ from .types.common import Page
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
+    "MetaProbe",
     "Planner",
     "Probe",
     "ShardedStream",
@@ -64,10 +65,19 @@ class _TooDeep(Exception):
 
 
 class Probe(msgspec.Struct, gc=False):
-    """The two fields a probe decodes from a list item."""
+    """The fields a probe decodes from a list item: enough to cut windows and to check the
+    item against the listing's status and date filters."""
 
     id: str
     created_at: str
+    status: str = ""
+
+
+class MetaProbe(Probe, gc=False):
+    """A probe of a listing filtered by ``custom_metadata``, which its items are checked
+    against (decoded only then: metadata can be large)."""
+
+    custom_metadata: Any = None
 
 
 ProbeFn = Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]

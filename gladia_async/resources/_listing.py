@@ -28,7 +28,7 @@ from .._streams import (
     check_int,
 )
 from .._transport import Response, check_headers, merge_query
-from .._windows import DEFAULT_MAX_DEPTH, Planner, Probe, ShardedStream
+from .._windows import DEFAULT_MAX_DEPTH, MetaProbe, Planner, Probe, ShardedStream
 from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
 from . import JobRef, decode_job, decode_page, job_path
@@ -264,11 +264,20 @@ def _page_reached(
         emit(transport.hooks, "on_page", event)
 
 
-def _prober(transport: Transport) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
-    """probe(window, offset, limit): one list request decoding only ids and dates."""
+def _prober(
+    transport: Transport, *, check: bool = True
+) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
+    """probe(window, offset, limit): one list request decoding only what a window needs.
+    ``check``: every item is checked against the window's filters (FilterMismatchError), so a
+    server that ignores a filter never yields a silently wrong count or partition."""
 
     async def probe(cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
-        return await _page_fetcher(transport, cp, Probe)(offset, limit)
+        item_filter = ItemFilter.of(cp) if check else None
+        kind = MetaProbe if item_filter is not None and cp.custom_metadata else Probe
+        page: Page[Probe] = await _page_fetcher(transport, cp, kind)(offset, limit)
+        if item_filter is not None:
+            item_filter.check_page(page)
+        return page
 
     return probe
 
@@ -579,7 +588,7 @@ class JobCollection(Generic[JobT, SummaryT]):
             head = shards * concurrency - (shards - 1)
             return ShardedStream(
                 _window_opener(transport, item_type, head, raw_json, mismatch),
-                Planner(_prober(transport), depth),
+                Planner(_prober(transport, check=mismatch == "raise"), depth),
                 cp,
                 max_items=max_items,
             )
