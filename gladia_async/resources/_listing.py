@@ -594,9 +594,17 @@ class JobCollection(Generic[JobT, SummaryT]):
             )
         if max_depth is not None:
             raise GladiaConfigError("max_depth applies to a sharded walk: pass shards too")
-        if cp.window_count is not None or cp.shards:
+        if cp.window_count is not None or cp.shards or cp.last is not None:
             cp = msgspec.structs.replace(
-                cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
+                cp,
+                shards=0,
+                max_depth=0,
+                edge=None,
+                oldest_first=False,
+                window_count=None,
+                last=None,
+                last_count=0,
+                sketch=None,
             )
         stats = ListingStats()
         fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
