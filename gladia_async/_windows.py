@@ -6,7 +6,9 @@ a gap of at least 2 ms between two consecutive jobs, at an instant no job has: t
 then disjoint and contiguous whether the API's bounds are inclusive or exclusive and whichever
 way it sorts, and ties inside one millisecond are never cut. Deletions only remove jobs from a
 window closed in the past, so a window whose count did not move while it was walked was walked
-whole; one whose count moved is walked again, yielding only ids not yet yielded.
+whole; one whose count moved is walked again, yielding only ids not yet yielded. A resume
+token names the furthest instant yielded from its window and carries a Sketch of the ids
+yielded: listed again up to that instant, the window tells exactly which jobs are still due.
 
 Knows no HTTP: it takes a ``probe(cp, offset, limit) -> Page[Probe]`` callable and a factory of
 ListStreams (room 3b, above _streams).
