@@ -10,7 +10,9 @@ import asyncio
 import importlib
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 
 from . import (
@@ -106,8 +108,19 @@ def _stopped(ctx: Context, what: str, code: int) -> int:
     return code
 
 
+def _restore_sigint() -> None:
+    """Started with SIGINT ignored (background jobs, some process managers): take Ctrl-C back,
+    so an interrupt stops the command and prints where to resume."""
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    ):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (the console script exits with it)."""
+    _restore_sigint()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

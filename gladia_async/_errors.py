@@ -20,6 +20,8 @@
     ├── UnsafeURLError               the server pointed the client at another origin
     ├── JobFailedError               a job ended with status "error"
     ├── WaitTimeoutError             wait()/transcribe() gave up before the job finished
+    ├── SyncError                    a sync could not proceed (sync)
+    │   └── StoreLockedError         another sync holds the store's lock (sync)
     ├── LiveSessionError             the live WebSocket refused or ended the session (live_session)
     └── WebhookVerificationError     a webhook signature or timestamp did not verify (webhooks)
 

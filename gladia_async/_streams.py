@@ -395,6 +395,8 @@ class ListStream(_Closing, Generic[T]):
         self._concurrency = concurrency
         self._max_items = max_items
         self._policy = retry_policy or RetryPolicy()  # the client's: 429 pauses and their cap
+        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        """The pause before re-requesting a page refused with 429; tests may replace it."""
         self.stats = stats or StreamStats()
         """Live counters; pass ``stats`` to share it with ``fetch`` (e.g. to count bytes)."""
         self.stats.window, self.stats.page_size = concurrency, start.page_size
@@ -640,7 +642,7 @@ class ListStream(_Closing, Generic[T]):
         self._rate_limit_streak += 1
         self.stats.window = max(1, self.stats.window // 2)
         try:
-            await asyncio.sleep(_rate_limit_delay(exc, self._rate_limit_streak, self._policy))
+            await self.sleep(_rate_limit_delay(exc, self._rate_limit_streak, self._policy))
         except asyncio.CancelledError:
             await self._rewind(slot)
             raise

@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Mapping
 from typing import Any, get_args
@@ -26,7 +27,7 @@ from typing import Any, get_args
 import msgspec
 
 from ._decode import JSON_ERRORS, decoder_for
-from ._errors import DecodeError, GladiaError
+from ._errors import DecodeError, GladiaConfigError, GladiaError
 from .types.webhooks import (
     Callback,
     LiveCallback,
@@ -154,7 +155,7 @@ def parse_callback(body: bytes | str) -> Callback:
 def parse_webhook(
     body: bytes | str,
     headers: Mapping[str, str] | None = None,
-    secret: str | None = None,
+    secret: str | bytes | None = None,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> Webhook:
@@ -194,7 +195,15 @@ def _raw_bytes(text: str, what: str) -> bytes:
         raise WebhookVerificationError(f"the webhook {what} is not valid text") from None
 
 
-def _signing_key(secret: str) -> bytes:
+def _signing_key(secret: str | bytes) -> bytes:
+    """The HMAC key: a ``whsec_`` + base64 str, or the raw key bytes (as Svix takes them)."""
+    if isinstance(secret, bytes | bytearray):
+        key = bytes(secret)
+        if not key:
+            raise WebhookVerificationError("the webhook secret is empty")
+        return key
+    if not isinstance(secret, str):
+        raise GladiaConfigError("the webhook secret must be a str (whsec_...) or bytes")
     encoded = secret.removeprefix("whsec_")
     try:
         key = base64.b64decode(encoded, validate=True)
@@ -208,7 +217,7 @@ def _signing_key(secret: str) -> bytes:
 def verify_webhook(
     body: bytes | str,
     headers: Mapping[str, str],
-    secret: str,
+    secret: str | bytes,
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
@@ -220,8 +229,19 @@ def verify_webhook(
     signed content is ``f"{id}.{timestamp}.{body}"``, signed with HMAC-SHA256 under the base64
     key after ``whsec_``; the signature header holds space-separated ``v1,<base64>`` entries,
     any of which may match (key rotation). The timestamp must be within ``tolerance`` seconds of
-    ``now`` (default: the current time), in either direction, to stop replays.
+    ``now`` (default: the current time), in either direction, to stop replays. ``secret`` may
+    also be the raw key as bytes. Arguments of the wrong kind (a ``None`` secret or body,
+    headers that are not a mapping, a NaN or negative tolerance) raise GladiaConfigError.
     """
+    if not isinstance(headers, Mapping):
+        raise GladiaConfigError("headers must be a mapping (e.g. request.headers)")
+    if not isinstance(body, bytes | bytearray | memoryview | str):
+        raise GladiaConfigError("body must be the raw request body, as bytes or str")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or not tolerance >= 0:
+        raise GladiaConfigError("tolerance must be a number of seconds >= 0 (not NaN)")
+    if now is not None and (not isinstance(now, int | float) or not math.isfinite(now)):
+        raise GladiaConfigError("now must be a finite timestamp")
+    key = _signing_key(secret)
     msg_id = _header(headers, "svix-id", "webhook-id")
     stamp = _header(headers, "svix-timestamp", "webhook-timestamp")
     signatures = _header(headers, "svix-signature", "webhook-signature")
@@ -238,7 +258,7 @@ def verify_webhook(
         raise WebhookVerificationError("webhook timestamp too far in the future")
     raw = _raw_bytes(body, "body") if isinstance(body, str) else bytes(body)
     signed = b"%s.%s.%s" % (_raw_bytes(msg_id, "id"), stamp.encode(), raw)
-    expected = base64.b64encode(hmac.new(_signing_key(secret), signed, hashlib.sha256).digest())
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
     found_v1 = False
     for entry in signatures.split():
         version, _, signature = entry.partition(",")

@@ -320,6 +320,13 @@ def _demo_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="speech per done job: LOW-HIGH (uniform), N, or 'realistic' (the fake's mix, up "
         "to an hour: much more data, slower to synthesize); default 0-60",
     )
+    p.add_argument(
+        "--sync",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="act 2: sync the history into a temporary SQLite file, change it, sync again "
+        "(default: on)",
+    )
     _progress_option(p)
     p.set_defaults(handler="_demo.cmd_demo")
 
@@ -363,4 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     _list_parser(sub)
     _count_parser(sub)
     _job_parsers(sub)
+    from ._sync import add_parsers as _sync_parsers
+
+    _sync_parsers(sub)
     return parser

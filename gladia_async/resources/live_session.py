@@ -19,7 +19,9 @@ Guarantees and bounds:
   30 seconds of audio in the session's format, at least 1 MiB).
 - **Reconnection**: a socket closed with a non-final code (anything but 1000, 1001 and
   4400-4499, REFERENCE.md section 1) or dropped without a close is reopened on the same URL
-  with exponential backoff (``max_reconnects`` attempts in a row), then the unacknowledged audio
+  with exponential backoff. Only progress resets the count: after ``max_reconnects`` drops in a
+  row without newly acknowledged audio (other messages do not count) the iteration raises
+  APIConnectionError. The handshake never follows a redirect. Then the unacknowledged audio
   is sent again, then ``stop_recording`` again if it was sent but not acknowledged. Resending
   needs acknowledgments, so ``connect()`` turns ``messages_config.receive_acknowledgments`` on
   when it creates the session. Acknowledged audio is dropped from the buffer by
@@ -54,7 +56,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .._config import AUTH_HEADER, is_loopback_host
+from .._config import is_loopback_host
 from .._errors import APIConnectionError, GladiaConfigError, GladiaError, UnsafeURLError
 from .._streams import check_int
 from ..types.common import TranscriptionResult
@@ -211,7 +213,8 @@ class LiveConnection:
         self._stop_sent = False
         self._stop_acked = False
         self._stop_ws: aiohttp.ClientWebSocketResponse | None = None
-        self._drops = 0
+        self._drops = 0  # drops in a row without acknowledged audio in between
+        self._progress: tuple[int, bool] = (0, False)  # (acked, stop acked) at the last drop
         self._conn_base = 0
         self._conn_server_start: int | None = None
         self._ended = False
@@ -493,14 +496,19 @@ class LiveConnection:
         self._trim(end)
 
     def _http_session(self) -> aiohttp.ClientSession:
-        """The client's HTTP session, or a private one if the borrowed one sends the API key."""
-        http = self._http()
-        if AUTH_HEADER in {k.lower() for k in http.headers}:
-            # A borrowed session with the key as a default header: never let it reach the socket.
-            if self._own_http is None:
-                self._own_http = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
-            return self._own_http
-        return http
+        """A session of this connection's own over the client's connection pool: none of the
+        client session's default headers (which may hold the API key) nor cookies reach the
+        socket, and a redirect of the handshake is refused rather than followed."""
+        if self._own_http is None:
+            http = self._http()
+            self._own_http = aiohttp.ClientSession(
+                connector=http.connector,
+                connector_owner=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=http.trust_env,
+                middlewares=(_refuse_redirects,),
+            )
+        return self._own_http
 
     async def _connect(self, *, first: bool) -> aiohttp.ClientWebSocketResponse:
         """Open the socket, retrying connection failures with backoff."""
@@ -537,8 +545,9 @@ class LiveConnection:
 
     async def _reconnect(self, code: int | None) -> None:
         """Reopen the socket, then resend the unacknowledged audio and an unacknowledged stop."""
-        log.info("live %s: socket closed (code %s), reconnecting", self.id, code)
-        await self.sleep(self._reconnect_delay * (0.5 + random.random() / 2))
+        delay = min(self._max_reconnect_delay, self._reconnect_delay * 2 ** (self._drops - 1))
+        log.info("live %s: socket closed (code %s), reconnecting in %.2fs", self.id, code, delay)
+        await self.sleep(delay * (0.5 + random.random() / 2))
         ws = await self._connect(first=False)
         async with self._send_lock:
             old, self._ws = self._ws, ws
@@ -564,7 +573,6 @@ class LiveConnection:
                 assert ws is not None
                 msg = await ws.receive()
                 if msg.type is aiohttp.WSMsgType.TEXT:
-                    self._drops = 0
                     await self._on_text(msg.data)
                 elif msg.type is aiohttp.WSMsgType.BINARY:
                     continue
@@ -575,11 +583,15 @@ class LiveConnection:
                         await self._queue.put(_END)
                         return
                     self._connected = False
+                    progress = (self._acked, self._stop_acked)
+                    if progress != self._progress:  # acknowledged audio since the last drop
+                        self._progress, self._drops = progress, 0
                     self._drops += 1
                     if self._drops > self._max_reconnects:
                         raise APIConnectionError(
                             f"the live socket of session {self.id} dropped {self._drops} times "
-                            "in a row without any message in between"
+                            f"in a row (last close code {code}) without acknowledging any audio "
+                            "in between"
                         )
                     await self._reconnect(code)
         except Exception as exc:  # not CancelledError: aclose() cancels the reader
@@ -618,6 +630,21 @@ class LiveConnection:
         self._room.set()
         if code not in (1000, None):
             log.warning("live %s: the session ended with close code %s", self.id, code)
+
+
+async def _refuse_redirects(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """Client middleware of the live socket: a redirected handshake is refused, never followed
+    (a hop could lead off the checked origin or to plain ws://, with the token in its URL)."""
+    response = await handler(request)
+    if response.status in (301, 302, 303, 307, 308):
+        response.release()
+        raise UnsafeURLError(
+            f"the live socket handshake was redirected ({response.status}); "
+            "redirects are not followed on the live socket"
+        )
+    return response
 
 
 async def _close_quietly(ws: aiohttp.ClientWebSocketResponse | None) -> None:

@@ -1,0 +1,204 @@
+"""The store interface a sync writes through, and ``open_store(url)``.
+
+A store is the database side of a mirror: the ``jobs`` table, plus ``gladia_sync_state`` (one
+JSON state per scope: the pin, an unfinished run) and ``gladia_sync_windows`` (the time windows
+of the last run with their job counts). Every write is one transaction. Two implementations:
+``SQLiteStore`` (standard library, the default) and ``PostgresStore`` (asyncpg).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, NamedTuple, Self
+
+from ._errors import SyncError
+from ._model import Row
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "JobStore",
+    "StoredJob",
+    "Window",
+    "change_of",
+    "changes_to_write",
+    "open_store",
+]
+
+EXPORT_COLUMNS = (
+    "id",
+    "kind",
+    "status",
+    "created_at",
+    "completed_at",
+    "audio_duration",
+    "billing_time",
+    "languages",
+    "error_code",
+    "custom_metadata",
+)
+"""The flat columns of an export, in order."""
+
+
+Window = tuple[int | None, int, int]
+"""A saved time window: ``(lo, hi, count)``, inclusive milliseconds (lo None = open)."""
+
+
+class StoredJob(NamedTuple):
+    """What a scan returns of a stored job: enough to plan and check windows."""
+
+    id: str
+    created_ms: int
+    custom_metadata: str | None
+    sync_run: int | None
+
+
+class Existing(NamedTuple):
+    """The stored state of a job about to be written."""
+
+    data: bytes
+    deleted: bool
+    sync_run: int | None
+    sync_base: str | None
+
+
+def changes_to_write(
+    rows: Sequence[Row], existing: dict[str, Existing], run: int
+) -> list[tuple[Row, str]]:
+    """The rows that differ from what is stored, each with its ``sync_base``: what the job was
+    when run ``run`` first touched it (``absent``, ``live`` or ``dead``), so that a report of
+    a run resumed after a crash still counts from the state before the run began."""
+    out: list[tuple[Row, str]] = []
+    for row in rows:
+        old = existing.get(row.id)
+        if old is None:
+            out.append((row, "absent"))
+        elif old.deleted or old.data != row.data:
+            if old.sync_run == run and old.sync_base is not None:
+                base = old.sync_base
+            else:
+                base = "dead" if old.deleted else "live"
+            out.append((row, base))
+    return out
+
+
+def change_of(base: str | None, live: bool) -> str | None:
+    """What a run did to a job (new, changed, deleted or None), from what the job was before
+    the run (``base``) and whether it is live now."""
+    if base == "absent":
+        return "new" if live else None
+    if base == "live":
+        return "changed" if live else "deleted"
+    if base == "dead":
+        return "changed" if live else None
+    return None
+
+
+class JobStore(abc.ABC):
+    """A database holding the ``jobs`` table. Use ``async with store:`` (or ``open``/``close``).
+
+    Methods are coroutines; none blocks the event loop. Callers hold ``lock()`` while writing.
+    """
+
+    url: str
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and create the tables if they do not exist."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Release the lock and the connection (closing twice is harmless)."""
+
+    @abc.abstractmethod
+    async def lock(self) -> None:
+        """Take this store's sync lock until ``close``, or raise StoreLockedError at once."""
+
+    @abc.abstractmethod
+    async def load_state(self, scope: str) -> dict[str, Any] | None:
+        """The saved state of a scope, or None."""
+
+    @abc.abstractmethod
+    async def save_state(self, scope: str, state: dict[str, Any]) -> None:
+        """Replace a scope's state (one transaction)."""
+
+    @abc.abstractmethod
+    async def upsert(
+        self, rows: Sequence[Row], run: int, state: tuple[str, dict[str, Any]] | None = None
+    ) -> None:
+        """Insert or update rows that differ from the stored ones (restoring deleted ones),
+        and save ``state`` if given, in one transaction."""
+
+    @abc.abstractmethod
+    async def mark_deleted(self, ids: Sequence[str], run: int) -> None:
+        """Set ``deleted_at`` on these jobs (those still live), in one transaction."""
+
+    @abc.abstractmethod
+    async def scan(
+        self,
+        kind: str,
+        lo: int | None,
+        hi: int | None,
+        statuses: Sequence[str],
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[StoredJob]:
+        """Live jobs of ``kind`` created in ``[lo, hi]`` (with one of ``statuses``, if any) in
+        the API's order (newest first, then id), starting after the key ``after``."""
+
+    @abc.abstractmethod
+    async def run_counts(self, run: int) -> dict[str, int]:
+        """``new``, ``changed`` and ``deleted`` job counts of a run."""
+
+    @abc.abstractmethod
+    async def save_windows(
+        self, scope: str, windows: Sequence[tuple[int | None, int, int]]
+    ) -> None:
+        """Replace a scope's windows: ``(lo, hi, count)`` in milliseconds, newest first."""
+
+    @abc.abstractmethod
+    async def export_rows(
+        self,
+        kind: str | None,
+        lo: int | None,
+        hi: int | None,
+        statuses: Sequence[str],
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[tuple[Any, ...]]:
+        """Live jobs as tuples of ``EXPORT_COLUMNS`` + ``created_ms`` (for paging), in order."""
+
+
+def open_store(url: str) -> JobStore:
+    """A store for a URL: ``sqlite:///PATH`` (relative), ``sqlite:////abs/path``, or
+    ``postgresql://user@host:port/db`` (needs the ``postgres`` extra). Not yet opened."""
+    if not isinstance(url, str):
+        raise SyncError("store must be a database URL or a JobStore")
+    if url.startswith("sqlite://"):
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(url)
+    scheme = url.partition(":")[0][:20]
+    raise SyncError(
+        f"unsupported store URL scheme {scheme!r} (use sqlite:///PATH or postgresql://...)"
+    )

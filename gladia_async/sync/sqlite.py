@@ -1,0 +1,355 @@
+"""SQLiteStore: the embedded default store, standard library only.
+
+One dedicated thread owns the connection, so database work never blocks the event loop. WAL
+journal, one transaction per batch. The sync lock is an OS file lock next to the database
+(``PATH.lock``): released by the kernel when the process ends, even on SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from ._errors import StoreLockedError, SyncError
+from ._model import Row
+from ._store import (
+    EXPORT_COLUMNS,
+    Existing,
+    JobStore,
+    StoredJob,
+    change_of,
+    changes_to_write,
+)
+
+__all__ = ["SQLiteStore"]
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    audio_duration REAL,
+    billing_time REAL,
+    languages TEXT,
+    error_code INTEGER,
+    custom_metadata TEXT,
+    data TEXT NOT NULL,
+    deleted_at TEXT,
+    synced_at TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    sync_run INTEGER,
+    sync_base TEXT
+);
+-- Covers the scans (window planning, checks, export paging): no visit to the large rows.
+CREATE INDEX IF NOT EXISTS jobs_scan ON jobs
+    (kind, created_ms DESC, id, deleted_at, status, sync_run, custom_metadata);
+CREATE INDEX IF NOT EXISTS jobs_run ON jobs (sync_run);
+CREATE TABLE IF NOT EXISTS gladia_sync_state (scope TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS gladia_sync_windows (
+    scope TEXT NOT NULL, lo_ms INTEGER, hi_ms INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (scope, hi_ms)
+);
+"""
+
+_UPSERT = """
+INSERT INTO jobs (id, kind, status, created_at, completed_at, audio_duration, billing_time,
+    languages, error_code, custom_metadata, data, deleted_at, synced_at, created_ms, sync_run,
+    sync_base)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), NULL, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
+    created_at = excluded.created_at, completed_at = excluded.completed_at,
+    audio_duration = excluded.audio_duration, billing_time = excluded.billing_time,
+    languages = excluded.languages, error_code = excluded.error_code,
+    custom_metadata = excluded.custom_metadata, data = excluded.data, deleted_at = NULL,
+    synced_at = excluded.synced_at, created_ms = excluded.created_ms,
+    sync_run = excluded.sync_run, sync_base = excluded.sync_base
+"""
+
+
+def now_iso() -> str:
+    """The current UTC instant, as the API writes instants."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def _range_sql(
+    kind: str | None,
+    lo: int | None,
+    hi: int | None,
+    statuses: Sequence[str],
+    after: tuple[int, str] | None,
+) -> tuple[str, list[Any]]:
+    where, args = ["deleted_at IS NULL"], list[Any]()
+    if kind is not None:
+        where.append("kind = ?")
+        args.append(kind)
+    if lo is not None:
+        where.append("created_ms >= ?")
+        args.append(lo)
+    if hi is not None:
+        where.append("created_ms <= ?")
+        args.append(hi)
+    if statuses:
+        where.append(f"status IN ({','.join('?' * len(statuses))})")
+        args.extend(statuses)
+    if after is not None:
+        where.append("(created_ms < ? OR (created_ms = ? AND id > ?))")
+        args.extend((after[0], after[0], after[1]))
+    return " AND ".join(where), args
+
+
+class SQLiteStore(JobStore):
+    """``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "sqlite" or parts.netloc or not parts.path.startswith("/"):
+            raise SyncError("SQLite URLs look like sqlite:///relative.db or sqlite:////abs.db")
+        self.url = url
+        self.path = unquote(parts.path[1:])
+        if not self.path:
+            raise SyncError("the SQLite URL names no file")
+        self._conn: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._pool is None:
+            raise SyncError("the store is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # -- lifecycle --
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="gladia-sqlite")
+        try:
+            await self._call(self._open)
+        except BaseException:
+            await self.close()
+            raise
+
+    def _open(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn = conn
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("PRAGMA page_size = 16384")  # a new file only: most jobs fill a page
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executescript(SCHEMA)
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(pool, self._close)
+        finally:
+            pool.shutdown(wait=False)
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    async def lock(self) -> None:
+        await self._call(self._lock)
+
+    def _lock(self) -> None:
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _try_lock(fd)
+        except OSError:
+            os.close(fd)
+            raise StoreLockedError(
+                f"another sync is writing to {self.path} (lock file {self.path}.lock is held)"
+            ) from None
+        self._lock_fd = fd
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise SyncError("the store is not open")
+        return self._conn
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], None]) -> None:
+        conn = self._db
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            work(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- state --
+
+    async def load_state(self, scope: str) -> dict[str, Any] | None:
+        return await self._call(self._load_state, scope)
+
+    def _load_state(self, scope: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT state FROM gladia_sync_state WHERE scope = ?", (scope,)
+        ).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    async def save_state(self, scope: str, state: dict[str, Any]) -> None:
+        await self._call(self._transaction, lambda c: _put_state(c, scope, state))
+
+    async def save_windows(
+        self, scope: str, windows: Sequence[tuple[int | None, int, int]]
+    ) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            c.execute("DELETE FROM gladia_sync_windows WHERE scope = ?", (scope,))
+            c.executemany(
+                "INSERT INTO gladia_sync_windows VALUES (?, ?, ?, ?)",
+                [(scope, lo, hi, n) for lo, hi, n in windows],
+            )
+
+        await self._call(self._transaction, work)
+
+    # -- jobs --
+
+    async def upsert(
+        self, rows: Sequence[Row], run: int, state: tuple[str, dict[str, Any]] | None = None
+    ) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            existing: dict[str, Existing] = {}
+            ids = [r.id for r in rows]
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                for id_, data, deleted, srun, base in c.execute(
+                    "SELECT id, CAST(data AS BLOB), deleted_at IS NOT NULL, sync_run, sync_base "
+                    "FROM jobs "
+                    f"WHERE id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ):
+                    existing[id_] = Existing(data, bool(deleted), srun, base)
+            now = now_iso()
+            c.executemany(
+                _UPSERT,
+                [
+                    (
+                        r.id,
+                        r.kind,
+                        r.status,
+                        r.created_at,
+                        r.completed_at,
+                        r.audio_duration,
+                        r.billing_time,
+                        r.languages,
+                        r.error_code,
+                        r.custom_metadata,
+                        r.data,
+                        now,
+                        r.created_ms,
+                        run,
+                        base,
+                    )
+                    for r, base in changes_to_write(rows, existing, run)
+                ],
+            )
+            if state is not None:
+                _put_state(c, *state)
+
+        await self._call(self._transaction, work)
+
+    async def mark_deleted(self, ids: Sequence[str], run: int) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            now = now_iso()
+            c.executemany(
+                "UPDATE jobs SET deleted_at = ?, synced_at = ?, sync_base = CASE WHEN "
+                "sync_run = ? AND sync_base IS NOT NULL THEN sync_base ELSE 'live' END, "
+                "sync_run = ? WHERE id = ? AND deleted_at IS NULL",
+                [(now, now, run, run, i) for i in ids],
+            )
+
+        await self._call(self._transaction, work)
+
+    async def scan(
+        self,
+        kind: str,
+        lo: int | None,
+        hi: int | None,
+        statuses: Sequence[str],
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[StoredJob]:
+        where, args = _range_sql(kind, lo, hi, statuses, after)
+        sql = (
+            f"SELECT id, created_ms, custom_metadata, sync_run FROM jobs WHERE {where} "
+            "ORDER BY created_ms DESC, id LIMIT ?"
+        )
+
+        def work() -> list[StoredJob]:
+            return [StoredJob(*r) for r in self._db.execute(sql, [*args, limit])]
+
+        return await self._call(work)
+
+    async def run_counts(self, run: int) -> dict[str, int]:
+        def work() -> dict[str, int]:
+            counts = {"new": 0, "changed": 0, "deleted": 0}
+            for base, live, n in self._db.execute(
+                "SELECT sync_base, deleted_at IS NULL, count(*) FROM jobs WHERE sync_run = ? "
+                "GROUP BY 1, 2",
+                (run,),
+            ):
+                key = change_of(base, bool(live))
+                if key is not None:
+                    counts[key] += n
+            return counts
+
+        return await self._call(work)
+
+    async def export_rows(
+        self,
+        kind: str | None,
+        lo: int | None,
+        hi: int | None,
+        statuses: Sequence[str],
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[tuple[Any, ...]]:
+        where, args = _range_sql(kind, lo, hi, statuses, after)
+        sql = (
+            f"SELECT {', '.join(EXPORT_COLUMNS)}, created_ms FROM jobs WHERE {where} "
+            "ORDER BY created_ms DESC, id LIMIT ?"
+        )
+        return await self._call(lambda: self._db.execute(sql, [*args, limit]).fetchall())
+
+
+def _put_state(c: sqlite3.Connection, scope: str, state: dict[str, Any]) -> None:
+    c.execute(
+        "INSERT INTO gladia_sync_state VALUES (?, ?) ON CONFLICT (scope) DO UPDATE SET "
+        "state = excluded.state",
+        (scope, json.dumps(state)),
+    )
+
+
+def _try_lock(fd: int) -> None:
+    """Lock ``fd`` exclusively or raise OSError at once."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
