@@ -179,3 +179,46 @@ async def test_a_resume_inside_a_large_tie_after_a_deletion_is_exact() -> None:
         assert rest.stats.rewinds == 0
         assert not set(first) & set(second) and len(second) == len(set(second))
         assert set(first) | set(second) == set(fake.store.ids()) | {first[-50]}
+
+
+async def test_a_resumed_pass_that_sees_a_deletion_skips_what_the_first_run_yielded() -> None:
+    async with FakeGladia(api_key=KEY, jobs=600, seed=31, transcript_seconds=0) as fake:
+        first: list[str] = []
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            async with gladia.pre_recorded.list(
+                shards=2, max_depth=200, page_size=20, lean=True
+            ) as stream:
+                async for job in stream:
+                    first.append(job.id)
+                    if len(first) == 60:
+                        break
+            token = stream.checkpoint.token
+            second: list[str] = []
+            async with gladia.pre_recorded.list(resume=token, lean=True) as rest:
+                async for job in rest:
+                    second.append(job.id)
+                    if len(second) == 1:  # positions were trusted; now the window changes
+                        fake.store.remove(first[5])
+            assert rest.stats.rewalks >= 1
+        assert not set(first) & set(second) and len(second) == len(set(second))
+        assert set(first) | set(second) == set(fake.store.ids()) | {first[5]}
+
+
+async def test_too_many_deletions_for_the_sketch_rewind_the_window_and_miss_nothing() -> None:
+    async with FakeGladia(api_key=KEY, jobs=600, seed=32, transcript_seconds=0) as fake:
+        first: list[str] = []
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            async with gladia.pre_recorded.list(
+                shards=2, max_depth=250, page_size=20, lean=True
+            ) as stream:
+                async for job in stream:
+                    first.append(job.id)
+                    if len(first) == 150:
+                        break
+            for job_id in first[:120]:  # far more than the sketch resolves
+                fake.store.remove(job_id)
+            async with gladia.pre_recorded.list(resume=stream.checkpoint.token, lean=True) as rest:
+                second = [job.id async for job in rest]
+            assert rest.stats.rewinds == 1  # said, and at-least-once for that window
+        assert set(fake.store.ids()) <= set(first) | set(second)
+        assert len(second) == len(set(second))
