@@ -222,3 +222,16 @@ async def test_too_many_deletions_for_the_sketch_rewind_the_window_and_miss_noth
             assert rest.stats.rewinds == 1  # said, and at-least-once for that window
         assert set(fake.store.ids()) <= set(first) | set(second)
         assert len(second) == len(set(second))
+
+
+async def test_a_finished_walk_resumed_twice_after_a_deletion_yields_nothing() -> None:
+    async with FakeGladia(api_key=KEY, jobs=500, seed=33, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            async with gladia.pre_recorded.list(shards=2, max_depth=150, lean=True) as stream:
+                assert len([job async for job in stream]) == 500
+            async with gladia.pre_recorded.list(resume=stream.checkpoint.token) as again:
+                assert [job async for job in again] == []
+            fake.store.remove(fake.store.ids()[-3])  # in the last window: its count moves
+            async with gladia.pre_recorded.list(resume=again.checkpoint.token) as third:
+                assert [job async for job in third] == []
+            assert third.stats.rewinds == 0
