@@ -180,6 +180,7 @@ class _Run:
             await store.save_state(scope.key, state)
 
         await self._refresh_unfinished(top)
+        watch = await self._watch_hidden(top, state.get("watch") or [])
         windows = [w async for w in self._plan(scope.lo, top)]
         await gather_all(*(self._check(w) for w in windows))
 
@@ -187,7 +188,10 @@ class _Run:
         live, touched = self._live, self._touched
         await store.save_windows(scope.key, final)
         counts = await store.run_counts(self.run_id)
-        await store.save_state(scope.key, {"pin": pin, "oldest_first": self.remote.oldest_first})
+        final_state = {"pin": pin, "oldest_first": self.remote.oldest_first}
+        if watch:
+            final_state["watch"] = watch
+        await store.save_state(scope.key, final_state)
         return SyncReport(
             new=counts["new"],
             changed=counts["changed"],
@@ -322,6 +326,32 @@ class _Run:
                 listed.update(r.id for r in rows)
                 await self.store.upsert(rows, self.run_id)
         await self._confirm_missing([i for i, _ in stored if i not in listed], always_get=True)
+
+    async def _watch_hidden(self, top: int, watched: list[str]) -> list[str]:
+        """A status-filtered scope that leaves out unfinished statuses: jobs finishing enter
+        the scope anywhere in the history, where a window's count can miss them (a deletion in
+        the same window cancels them out). So each run lists those unfinished jobs and fetches
+        by id the ones the last run listed and this one does not (they finished): those now in
+        scope are written. Returns the ids to watch next time."""
+        scope = self.scope
+        hidden = tuple(s for s in UNFINISHED if scope.statuses and s not in scope.statuses)
+        if not hidden:
+            return []
+        now: list[str] = []
+        walk = self.remote.walk(scope.lo, top, statuses=hidden)
+        async with contextlib.aclosing(walk):
+            async for rows in walk:
+                now.extend(r.id for r in rows)
+        listed = set(now)
+        finished = [i for i in watched if i not in listed]
+        found = [
+            row
+            for _, row in await self.remote.get_many(finished)
+            if row is not None and row.status in scope.statuses
+        ]
+        if found:
+            await self.store.upsert(found, self.run_id)
+        return now
 
     async def _confirm_missing(self, ids: list[str], *, always_get: bool = False) -> None:
         """Jobs a listing no longer shows: deleted, unless a status filter hid them (then the

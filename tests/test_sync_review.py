@@ -1,0 +1,69 @@
+"""sync() review: cases where a window's count alone cannot see a change (a job entering a
+status-filtered scope while another one leaves the same window), and exact report counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gladia_async import GladiaClient
+from gladia_async.sync import sync
+from gladia_async.testing import FakeGladia
+from tests._sync_helpers import live_ids, store_url, table, truth
+
+__all__ = ["store_url"]
+
+KEY = "test-key"
+
+
+def fake(**kwargs: Any) -> FakeGladia:
+    kwargs.setdefault("transcript_seconds", 0)
+    return FakeGladia(api_key=KEY, **kwargs)
+
+
+def client(f: FakeGladia) -> GladiaClient:
+    return GladiaClient(api_key=KEY, base_url=f.url, max_retries=0)
+
+
+async def test_a_job_entering_a_status_scope_is_seen_when_a_deletion_hides_it_from_the_count(
+    store_url: str,
+) -> None:
+    """status="done": an unfinished job finishes (enters the scope deep in the history) while
+    another done job of the same window is deleted. The window's count is unchanged and so is
+    its oldest job: only watching the unfinished jobs finds the newcomer."""
+    async with fake(jobs=200, seed=10) as f, client(f) as g:
+        first = await sync(g.pre_recorded, store_url, status="done")
+        assert first.windows == 1
+        ids = f.store.ids()  # newest first
+        middle = ids[20:-20]
+        entering = next(i for i in middle if f.store.jobs[i].status in ("queued", "processing"))
+        victim = next(i for i in middle if f.store.jobs[i].status == "done")
+        f.store.set_status(entering, "done")
+        f.store.remove(victim)
+        report = await sync(g.pre_recorded, store_url, status="done")
+        done = {i for i, s in truth(f).items() if s == "done"}
+        assert live_ids(await table(store_url)) == done
+        assert (report.new, report.deleted, report.changed) == (1, 1, 0)
+        assert report.unchanged == len(done) - 1
+
+
+async def test_a_restored_job_among_deletions_of_a_searched_window_is_restored(
+    store_url: str,
+) -> None:
+    """A window of 200 jobs loses three and gets back one deleted earlier: its count fell, so
+    it is searched by offset probes, and a probe lands on the restored job, which is not in
+    the stored order. The search must give up (re-walk), not take it for the end of the
+    listing (that marks live jobs deleted, then counts them as changed)."""
+    async with fake(jobs=200, seed=14) as f, client(f) as g:
+        await sync(g.pre_recorded, store_url)
+        ids = f.store.ids()
+        back = f.store.jobs[ids[99]]  # the first probe of the search lands on it
+        f.store.remove(back.id)
+        assert (await sync(g.pre_recorded, store_url)).deleted == 1
+        f.store.insert(back)
+        for job_id in (ids[150], ids[151], ids[180]):
+            f.store.remove(job_id)
+        report = await sync(g.pre_recorded, store_url)
+        assert (report.new, report.changed, report.deleted) == (0, 1, 3)
+        rows = await table(store_url)
+        assert live_ids(rows) == set(truth(f))
+        assert rows[back.id]["deleted_at"] is None
