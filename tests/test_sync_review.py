@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from gladia_async import GladiaClient
+import pytest
+
+from gladia_async import GladiaClient, GladiaConfigError
 from gladia_async.sync import sync
 from gladia_async.testing import FakeGladia
-from tests._sync_helpers import live_ids, store_url, table, truth
+from tests._sync_helpers import live_ids, sqlite_url, store_url, table, truth
 
 __all__ = ["store_url"]
 
@@ -46,8 +48,9 @@ async def test_a_job_entering_a_status_scope_is_seen_when_a_deletion_hides_it_fr
         assert report.unchanged == len(done) - 1
 
 
+@pytest.mark.parametrize("at", [99, 160])
 async def test_a_restored_job_among_deletions_of_a_searched_window_is_restored(
-    store_url: str,
+    store_url: str, at: int
 ) -> None:
     """A window of 200 jobs loses three and gets back one deleted earlier: its count fell, so
     it is searched by offset probes, and a probe lands on the restored job, which is not in
@@ -56,7 +59,7 @@ async def test_a_restored_job_among_deletions_of_a_searched_window_is_restored(
     async with fake(jobs=200, seed=14) as f, client(f) as g:
         await sync(g.pre_recorded, store_url)
         ids = f.store.ids()
-        back = f.store.jobs[ids[99]]  # the first probe of the search lands on it
+        back = f.store.jobs[ids[at]]  # 99: the first probe of the search lands on it
         f.store.remove(back.id)
         assert (await sync(g.pre_recorded, store_url)).deleted == 1
         f.store.insert(back)
@@ -67,3 +70,34 @@ async def test_a_restored_job_among_deletions_of_a_searched_window_is_restored(
         rows = await table(store_url)
         assert live_ids(rows) == set(truth(f))
         assert rows[back.id]["deleted_at"] is None
+
+
+@pytest.mark.parametrize("lookback", [-1.0, float("nan"), float("inf")])
+async def test_a_lookback_that_is_not_a_finite_positive_number_is_refused(
+    tmp_path: Any, lookback: float
+) -> None:
+    """A negative lookback would skip the jobs created just after the last pin; NaN raised a
+    bare ValueError after the store was opened."""
+    async with fake(jobs=5, seed=15) as f, client(f) as g:
+        with pytest.raises(GladiaConfigError, match="lookback"):
+            await sync(g.pre_recorded, sqlite_url(tmp_path), lookback=lookback)
+        assert not f.requests.for_route("pre_recorded.list")
+        assert not (tmp_path / "jobs.db").exists()
+
+
+async def test_an_unfiltered_scope_marks_deletions_from_the_listing_without_gets(
+    store_url: str,
+) -> None:
+    """Without a status filter, a job the window's listing no longer shows is gone: no get by
+    id is needed to confirm it (the refresh of unfinished jobs is the only phase that gets)."""
+    async with fake(jobs=300, seed=16) as f, client(f) as g:
+        await sync(g.pre_recorded, store_url, window_size=100)
+        done = [i for i in f.store.ids() if f.store.jobs[i].status == "done"]
+        gone = [done[50], done[51], done[200]]
+        for job_id in gone:
+            f.store.remove(job_id)
+        f.requests.clear()
+        report = await sync(g.pre_recorded, store_url, window_size=100)
+        assert report.deleted == 3
+        gets = {r.path.rsplit("/", 1)[-1] for r in f.requests.for_route("pre_recorded.get")}
+        assert not gets & set(gone)

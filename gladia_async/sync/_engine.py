@@ -2,23 +2,29 @@
 
 A run, in order of cost: (1) walk the jobs created since the last run's pin (all of them on
 the first run), minus a small lookback for clock skew; (2) refresh the jobs stored as queued or
-processing (one status-filtered listing, then a get by id for those it no longer lists);
+processing (one status-filtered listing, then a get by id for those it no longer lists); a
+scope filtered to finished statuses also lists the unfinished jobs it leaves out, to fetch
+those that finished since the last run (they enter the scope anywhere in the history);
 (3) check every time window of the history by count: one ``limit=2`` request at offset n-1
 proves a window still holds the n jobs stored for it. A window whose count moved is searched:
 offset probes against the stored order find each deletion in about log2(n/d) one-job answers
 (a small window, or a window that gained jobs, is walked again). Every batch is one
 transaction, and the state saved with it lets the next run finish an interrupted one.
+A count cannot see a deleted job listed again while another job of the same window (or of
+the same searched segment) is deleted: that one is found when the window's count next moves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._errors import GladiaConfigError
 from .._streams import check_int
 from ..resources._listing import DateLike, StatusFilter
 from ._model import UNFINISHED, Row, Scope
@@ -117,6 +123,8 @@ async def sync(
     if window_size is None:
         window_size = min(2000, max_depth - 1)
     check_int(window_size, "window_size", 1, max_depth - 1)
+    if not 0 <= lookback < math.inf:  # also refuses NaN
+        raise GladiaConfigError(f"lookback must be a finite number of seconds >= 0, not {lookback}")
     path: str = collection._path
     scope = Scope(
         path,
