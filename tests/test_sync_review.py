@@ -46,6 +46,7 @@ async def test_a_job_entering_a_status_scope_is_seen_when_a_deletion_hides_it_fr
         assert live_ids(await table(store_url)) == done
         assert (report.new, report.deleted, report.changed) == (1, 1, 0)
         assert report.unchanged == len(done) - 1
+        assert (report.windows, report.searched) == (1, 1)  # the newcomer made the count move
 
 
 @pytest.mark.parametrize("at", [99, 160])
@@ -67,6 +68,7 @@ async def test_a_restored_job_among_deletions_of_a_searched_window_is_restored(
             f.store.remove(job_id)
         report = await sync(g.pre_recorded, store_url)
         assert (report.new, report.changed, report.deleted) == (0, 1, 3)
+        assert (report.windows, report.searched) == (1, 1)
         rows = await table(store_url)
         assert live_ids(rows) == set(truth(f))
         assert rows[back.id]["deleted_at"] is None
