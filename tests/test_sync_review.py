@@ -41,6 +41,10 @@ async def test_a_job_entering_a_status_scope_is_seen_when_a_deletion_hides_it_fr
         victim = next(i for i in middle if f.store.jobs[i].status == "done")
         f.store.set_status(entering, "done")
         f.store.remove(victim)
+        jobs = f.store.jobs
+        others = [i for i in middle if i in jobs and jobs[i].status in ("queued", "processing")]
+        f.store.set_status(others[0], "error")  # finished, but not into the scope
+        f.store.remove(others[1])  # gone while unfinished
         report = await sync(g.pre_recorded, store_url, status="done")
         done = {i for i, s in truth(f).items() if s == "done"}
         assert live_ids(await table(store_url)) == done
@@ -103,3 +107,18 @@ async def test_an_unfiltered_scope_marks_deletions_from_the_listing_without_gets
         assert report.deleted == 3
         gets = {r.path.rsplit("/", 1)[-1] for r in f.requests.for_route("pre_recorded.get")}
         assert not gets & set(gone)
+
+
+async def test_a_job_restored_into_an_empty_scope_is_restored(store_url: str) -> None:
+    """Every stored job of the scope was deleted, so the one window holds none: a job listed
+    there again must still be seen (the probe of an empty window finds it)."""
+    async with fake(jobs=3, seed=17) as f, client(f) as g:
+        await sync(g.pre_recorded, store_url)
+        records = [f.store.jobs[i] for i in f.store.ids()]
+        for rec in records:
+            f.store.remove(rec.id)
+        assert (await sync(g.pre_recorded, store_url)).deleted == 3
+        f.store.insert(records[1])
+        report = await sync(g.pre_recorded, store_url)
+        assert (report.new, report.changed, report.deleted, report.unchanged) == (0, 1, 0, 0)
+        assert live_ids(await table(store_url)) == {records[1].id}
