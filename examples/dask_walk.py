@@ -3,7 +3,8 @@
 ``partition()`` cuts the pinned listing into disjoint time windows of similar size; each is a
 plain checkpoint token, so any engine can ship it to a worker, which walks its window with
 ``list(resume=token)`` and returns the ids (or small rows). The union of the windows is exactly
-the listing: no job twice, none missed.
+the listing: no job twice, none missed. A window deeper than ``max_depth`` is walked as a
+sharded walk of its own (its token says so), so no task ever sends a deep offset.
 
     pip install "gladia-async[dask]"
     export GLADIA_API_KEY=...                         # read by every worker's client

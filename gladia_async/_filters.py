@@ -116,9 +116,7 @@ class ItemFilter:
             "date": self._day,
             "custom_metadata": self._metadata,
         }[name]
-        got = {"status": item.status, "custom_metadata": item.custom_metadata}.get(
-            name, item.created_at
-        )
+        got = getattr(item, name if name in ("status", "custom_metadata") else "created_at", None)
         return FilterMismatchError(
             f"the server ignored the {name} filter: job {item.id!r} has "
             f"{'created_at' if 'date' in name else name} {got!r}, the listing asked for "

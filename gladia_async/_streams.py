@@ -56,6 +56,8 @@ MAX_PAGE_SIZE = 100_000
 MAX_STATUSES = 16
 MAX_SHARDS = 1024
 MAX_METADATA_LENGTH = 1024
+SKETCH_BYTES = 108 * 16
+"""A sharded checkpoint's id sketch: 108 cells of 16 bytes (see ``_windows.Sketch``)."""
 """JSON text of the custom_metadata filter; bounded so that every token fits MAX_TOKEN_LENGTH."""
 MAX_RATE_LIMIT_REQUESTS = 6
 """A page refused with 429 this many times in a row (after the transport's own retries) fails."""
@@ -119,6 +121,19 @@ class Checkpoint(
         default=None, name="wc"
     )
     """Mid-window: the window's count when its walk began (the resume verifies it)."""
+    last: Annotated[int, msgspec.Meta(ge=-MAX_OFFSET, le=MAX_OFFSET)] | None = msgspec.field(
+        default=None, name="lt"
+    )
+    """Mid-window: the furthest ``created_at`` (ms since the epoch) yielded from the window."""
+    last_count: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = msgspec.field(
+        default=0, name="ln"
+    )
+    """Mid-window: how many of the jobs yielded from the window share that ``created_at``."""
+    sketch: (
+        Annotated[bytes, msgspec.Meta(min_length=SKETCH_BYTES, max_length=SKETCH_BYTES)] | None
+    ) = msgspec.field(default=None, name="sk")
+    """Mid-window: a set sketch of the ids yielded from the window, so that a resume finds
+    exactly which of its jobs were not yielded yet, even after deletions (see ``_windows``)."""
 
     def __post_init__(self) -> None:
         _validate_checkpoint(self)
@@ -181,6 +196,13 @@ def _validate_checkpoint(cp: Checkpoint) -> None:
     check_int(cp.max_depth, "max_depth", 0, MAX_OFFSET)
     if cp.window_count is not None:
         check_int(cp.window_count, "window_count", 0, MAX_OFFSET)
+    if cp.last is not None:
+        check_int(cp.last, "last", -MAX_OFFSET, MAX_OFFSET)
+    check_int(cp.last_count, "last_count", 0, MAX_OFFSET)
+    if cp.sketch is not None and (
+        not isinstance(cp.sketch, bytes) or len(cp.sketch) != SKETCH_BYTES
+    ):
+        raise GladiaConfigError("invalid checkpoint sketch")
     if not isinstance(cp.oldest_first, bool):
         raise GladiaConfigError("invalid checkpoint oldest_first")
     for value in (cp.before_date, cp.after_date, cp.edge):

@@ -6,7 +6,9 @@ a gap of at least 2 ms between two consecutive jobs, at an instant no job has: t
 then disjoint and contiguous whether the API's bounds are inclusive or exclusive and whichever
 way it sorts, and ties inside one millisecond are never cut. Deletions only remove jobs from a
 window closed in the past, so a window whose count did not move while it was walked was walked
-whole; one whose count moved is walked again, yielding only ids not yet yielded.
+whole; one whose count moved is walked again, yielding only ids not yet yielded. A resume
+token names the furthest instant yielded from its window and carries a Sketch of the ids
+yielded: listed again up to that instant, the window tells exactly which jobs are still due.
 
 Knows no HTTP: it takes a ``probe(cp, offset, limit) -> Page[Probe]`` callable and a factory of
 ListStreams (room 3b, above _streams).
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
+import struct
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -25,14 +29,16 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import msgspec
 
 from ._errors import BadRequestError, GladiaError, PaginationError
-from ._streams import Checkpoint, ListStream, StreamStats, check_int
+from ._streams import SKETCH_BYTES, Checkpoint, ListStream, StreamStats, check_int
 from .types.common import Page
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
+    "MetaProbe",
     "Planner",
     "Probe",
     "ShardedStream",
+    "Sketch",
     "WalkStats",
     "Window",
 ]
@@ -64,10 +70,19 @@ class _TooDeep(Exception):
 
 
 class Probe(msgspec.Struct, gc=False):
-    """The two fields a probe decodes from a list item."""
+    """The fields a probe decodes from a list item: enough to cut windows and to check the
+    item against the listing's status and date filters."""
 
     id: str
     created_at: str
+    status: str = ""
+
+
+class MetaProbe(Probe, gc=False):
+    """A probe of a listing filtered by ``custom_metadata``, which its items are checked
+    against (decoded only then: metadata can be large)."""
+
+    custom_metadata: Any = None
 
 
 ProbeFn = Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]
@@ -84,6 +99,10 @@ class WalkStats(StreamStats):
     """Windows planned."""
     rewalks: int = 0
     """Windows walked again because their count moved during their walk."""
+    rewinds: int = 0
+    """Resumes that could not tell which jobs of their window had been yielded (more jobs of it
+    deleted than the token's sketch resolves) and walked it from its start: they may come
+    twice. Zero in every run the tests know of."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +153,9 @@ def span(cp: Checkpoint, near: str | None, far: str | None, *, oldest_first: boo
         edge=None,
         oldest_first=False,
         window_count=None,
+        last=None,
+        last_count=0,
+        sketch=None,
     )
 
 
@@ -324,19 +346,45 @@ class Planner:
         )
 
     async def partition(self, cp: Checkpoint, parts: int) -> list[Window]:
-        """At most ``parts`` windows of similar counts (more only where ``max_depth`` needs
-        them), contiguous, in API order, whose union is exactly the listing."""
+        """At most ``parts`` windows of similar counts, contiguous, in API order, whose union
+        is exactly the listing. A window holding more than ``max_depth`` jobs is a sharded
+        checkpoint (``shards=1`` and this ``max_depth``): ``list(resume=cp)`` walks it as
+        windows of its own, so no request goes deeper and every window is verified."""
         check_int(parts, "parts", 1)
-        return await self.balanced(cp, await self.chunks(cp, shallow_first=True), parts)
+        chunks = await self.chunks(cp, shallow_first=True)
+        n = sum(w.count for w in chunks)
+        k = max(1, min(parts, n))
+        if len(chunks) == k and max(w.count for w in chunks) <= 2 * n / k:
+            out = chunks
+        else:
+            out = await self._balance(cp, chunks, k, n)
+        return [self._walkable(w) for w in out]
+
+    def _walkable(self, window: Window) -> Window:
+        """``window``, made a sharded walk of its own when a plain walk would go too deep."""
+        if window.count <= self.max_depth:
+            return window
+        cp = msgspec.structs.replace(window.cp, shards=1, max_depth=self.max_depth)
+        return Window(cp, window.count, window.far)
 
     async def balanced(self, cp: Checkpoint, chunks: list[Window], parts: int) -> list[Window]:
-        """``chunks`` (all of ``cp``), kept if balanced enough for ``parts``, else re-cut."""
+        """``chunks`` (all of ``cp``), kept if balanced enough for ``parts``, else re-cut; more
+        than ``parts`` windows where one would hold over ``max_depth`` jobs (a sharded walk)."""
         n = sum(w.count for w in chunks)
         k = max(1, min(parts, n))
         mean = n / max(len(chunks), 1)
         if len(chunks) >= k and max(w.count for w in chunks) <= 2 * mean:
             return chunks
-        return await self._balance(cp, chunks, k, n)
+        # A cut that found no gap leaves a bigger window: split any past max_depth again.
+        final: list[Window] = []
+        for w in await self._balance(cp, chunks, k, n):
+            if w.count > self.max_depth:
+                pieces = await self.chunks(w.cp)
+                final.extend(pieces[:-1])
+                final.append(Window(pieces[-1].cp, pieces[-1].count, w.far))
+            else:
+                final.append(w)
+        return final
 
     async def _balance(self, cp: Checkpoint, chunks: list[Window], k: int, n: int) -> list[Window]:
         """Re-cut the listing at the gaps nearest to ``n * j / k`` (one page read per cut)."""
@@ -372,16 +420,114 @@ class Planner:
             out.append(Window(span(cp, near_edge, far, oldest_first=oldest), p - before, far))
             before, near_edge = p, far
         out.append(Window(span(cp, near_edge, None, oldest_first=oldest), n - before, None))
-        # A cut that found no gap leaves a bigger window: split any past max_depth again.
-        final: list[Window] = []
-        for w in out:
-            if w.count > self.max_depth:
-                pieces = await self.chunks(w.cp)
-                final.extend(pieces[:-1])
-                final.append(Window(pieces[-1].cp, pieces[-1].count, w.far))
-            else:
-                final.append(w)
-        return final
+        return out
+
+
+# -- which ids a window yielded, in a few hundred bytes -----------------------------------------
+
+_CELL = struct.Struct("<IQI")
+_CELLS = SKETCH_BYTES // _CELL.size
+_SUB = _CELLS // 3
+_MASK32 = 0xFFFFFFFF
+
+
+def id_key(item_id: str) -> int:
+    """A job id as a 64-bit key (BLAKE2b): the sketch's element."""
+    return int.from_bytes(hashlib.blake2b(item_id.encode(), digest_size=8).digest(), "little")
+
+
+def _check(key: int) -> int:
+    digest = hashlib.blake2b(key.to_bytes(8, "little"), digest_size=4, person=b"gladia-sk")
+    return int.from_bytes(digest.digest(), "little")
+
+
+class Sketch:
+    """An invertible Bloom lookup table of 64-bit keys (Goodrich and Mitzenmacher, 2011).
+
+    Each key is added to one cell of each of three sub-tables (count, xor of keys, xor of
+    checks). Two sketches subtracted and peeled give the keys in one set and not the other,
+    exactly, as long as they differ by a few dozen keys (else ``difference`` says None): a
+    resume learns which jobs of its window were not yielded yet from a fixed-size token field.
+    """
+
+    __slots__ = ("checks", "counts", "keys")
+
+    def __init__(self) -> None:
+        self.counts = [0] * _CELLS
+        self.keys = [0] * _CELLS
+        self.checks = [0] * _CELLS
+
+    def add(self, key: int, sign: int = 1) -> None:
+        check = _check(key)
+        for i in range(3):
+            cell = i * _SUB + ((key >> (16 * i)) & 0xFFFF) % _SUB
+            self.counts[cell] = (self.counts[cell] + sign) & _MASK32
+            self.keys[cell] ^= key
+            self.checks[cell] ^= check
+
+    def to_bytes(self) -> bytes:
+        cells = zip(self.counts, self.keys, self.checks, strict=True)
+        return b"".join(_CELL.pack(*cell) for cell in cells)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Sketch:
+        sketch = cls()
+        for i, (count, key, check) in enumerate(_CELL.iter_unpack(raw)):
+            sketch.counts[i], sketch.keys[i], sketch.checks[i] = count, key, check
+        return sketch
+
+    def difference(self, other: Sketch) -> tuple[set[int], set[int]] | None:
+        """(keys only in self, keys only in other), or None when they differ too much."""
+        counts = [(a - b) & _MASK32 for a, b in zip(self.counts, other.counts, strict=True)]
+        keys = [a ^ b for a, b in zip(self.keys, other.keys, strict=True)]
+        checks = [a ^ b for a, b in zip(self.checks, other.checks, strict=True)]
+        mine: set[int] = set()
+        theirs: set[int] = set()
+        progress = True
+        while progress:
+            progress = False
+            for cell in range(_CELLS):
+                count = counts[cell]
+                if count not in (1, _MASK32) or _check(keys[cell]) != checks[cell]:
+                    continue
+                key, check = keys[cell], checks[cell]
+                (mine if count == 1 else theirs).add(key)
+                for i in range(3):
+                    at = i * _SUB + ((key >> (16 * i)) & 0xFFFF) % _SUB
+                    counts[at] = (counts[at] - (1 if count == 1 else -1)) & _MASK32
+                    keys[at] ^= key
+                    checks[at] ^= check
+                progress = True
+        if any(counts) or any(keys) or mine & theirs:
+            return None
+        return mine, theirs
+
+
+class _Yielded:
+    """What a window (and the halves it was split into) yielded: ids, their sketch and the
+    furthest instant."""
+
+    __slots__ = ("far_ms", "far_n", "ids", "oldest_first", "sketch")
+
+    def __init__(self, oldest_first: bool) -> None:
+        self.ids: set[str] = set()
+        self.sketch = Sketch()
+        self.far_ms: int | None = None
+        self.far_n = 0  # jobs yielded at far_ms (a tie the cursor may be inside)
+        self.oldest_first = oldest_first
+
+    def add(self, item_id: str, created_at: str) -> None:
+        """Count a job as yielded (once)."""
+        if item_id in self.ids:
+            return
+        self.ids.add(item_id)
+        self.sketch.add(id_key(item_id))
+        ms = to_ms(created_at)
+        far = self.far_ms
+        if far is None or (ms > far if self.oldest_first else ms < far):
+            self.far_ms, self.far_n = ms, 1
+        elif ms == far:
+            self.far_n += 1
 
 
 # -- the sharded walk ---------------------------------------------------------------------------
@@ -404,12 +550,13 @@ async def _first(stream: ListStream[Any]) -> Any:
 class _Walk:
     """One window being walked: its plan, the pass in progress and the ids it yielded."""
 
-    __slots__ = ("first", "passes", "pre", "seen", "skip", "stream", "window")
+    __slots__ = ("done", "first", "origin", "passes", "pre", "skip", "stream", "window")
 
-    def __init__(self, window: Window) -> None:
+    def __init__(self, window: Window, oldest_first: bool) -> None:
         self.window = window
+        self.origin = window  # the window as planned, before any split into halves
         self.pre = window.count  # the count the current pass started from
-        self.seen: set[str] = set()
+        self.done = _Yielded(oldest_first)  # shared with the halves it is split into
         self.skip = 0  # jobs of the pass's start offset already yielded (a resume)
         self.passes = 0
         self.stream: ListStream[Any] | None = None
@@ -497,27 +644,23 @@ class ShardedStream(Generic[T]):
         walk = self._ahead[0] if self._ahead else self._last
         if walk is None:
             return self._start
-        near = near_bound(walk.window.cp, oldest_first=self._oldest)
+        origin, done = walk.origin, walk.done
+        near = near_bound(origin.cp, oldest_first=self._oldest)
         base = msgspec.structs.replace(
             span(self._start, near, None, oldest_first=self._oldest),
             shards=self._start.shards,
             max_depth=self._start.max_depth,
         )
-        if not self._ahead:  # finished: the last window, all of it yielded
-            offset = walk.pre
-        elif walk.passes:  # a later pass cannot say by position what it yielded
+        fields: dict[str, Any] = {}
+        if walk.passes == 0 and origin is walk.window:  # positions say what was yielded
+            offset = walk.pre if not self._ahead else walk.position()  # finished: all of it
+            if offset > 0:
+                fields.update(offset=offset, window_count=walk.pre)
+        if done.far_ms is not None:  # else nothing of it yielded: walk it from its start
+            fields.update(last=done.far_ms, last_count=done.far_n, sketch=done.sketch.to_bytes())
+        if not fields:
             return base
-        else:
-            offset = walk.position()
-        if offset <= 0:
-            return base
-        return msgspec.structs.replace(
-            base,
-            offset=offset,
-            edge=walk.window.far,
-            oldest_first=self._oldest,
-            window_count=walk.pre,
-        )
+        return msgspec.structs.replace(base, edge=origin.far, oldest_first=self._oldest, **fields)
 
     def __aiter__(self) -> ShardedStream[T]:
         if self._claimed:
@@ -605,18 +748,18 @@ class ShardedStream(Generic[T]):
         """Cut the listing into windows; on a mid-window resume, restore the yielded ids."""
         start, planner = self._start, self._planner
         self._planned = True
-        if start.window_count is not None:
+        if start.window_count is not None or start.last is not None:
             planner.oldest_first = self._oldest
             head = Window(
                 span(start, None, start.edge, oldest_first=self._oldest),
-                start.window_count,
+                start.window_count or 0,
                 start.edge,
             )
             windows = [head]
             if start.edge is not None:
                 rest = span(start, start.edge, None, oldest_first=self._oldest)
                 windows += await self._windows(rest, lazy=True)
-            skip, count = start.offset, start.window_count
+            skip, count = start.offset, start.window_count or 0
         else:
             # A start offset is found among all the windows; a fresh walk starts at once.
             windows = await self._windows(start, lazy=not start.offset)
@@ -628,10 +771,14 @@ class ShardedStream(Generic[T]):
         # Queue the windows before anything else awaits: the planning task appends after them.
         self.stats.windows += len(windows)
         self._todo.extend(windows[1:])
-        walk = _Walk(windows[0])
+        walk = _Walk(windows[0], self._oldest)
         self._ahead.append(walk)
-        if skip or start.window_count is not None:
-            await self._restore(walk, skip, count)
+        if start.window_count is not None or start.last is not None:
+            await self._restore(walk, start)
+        elif skip:
+            await self._restore(
+                walk, msgspec.structs.replace(start, offset=skip, window_count=count)
+            )
         else:
             walk.open(self._open)
 
@@ -658,25 +805,97 @@ class ShardedStream(Generic[T]):
         finally:
             self._fed.set()
 
-    async def _restore(self, walk: _Walk, offset: int, count: int | None) -> None:
-        """Take the first ``offset`` jobs of a window as yielded: read their ids, provided the
-        window's count is still ``count`` (nothing deleted, so positions did not move).
-        Otherwise walk the window again from its start (its jobs may come a second time)."""
+    async def _restore(self, walk: _Walk, start: Checkpoint) -> None:
+        """Resume a window mid-way. If its count is still the token's (nothing deleted, so
+        positions did not move), the first ``offset`` jobs were yielded: read their ids. Else
+        re-read the jobs up to the furthest instant yielded and let the token's sketch say
+        exactly which of them were not yielded yet; the walk yields those and the rest."""
         planner, cp = self._planner, walk.window.cp
+        offset, count = start.offset, start.window_count
         if count is not None and await planner.has_count(cp, count):
-            ids: set[str] = set()
+            read: list[Probe] = []
             size = self._start.page_size
             # A finished window needs no ids: nothing in it is left to yield.
             for at in range(0, offset if offset < count else 0, size):
-                page = await planner.page(cp, at, min(size, offset - at))
-                ids.update(p.id for p in page.items)
+                read += (await planner.page(cp, at, min(size, offset - at))).items
             if await planner.has_count(cp, count):
-                walk.seen, walk.skip, walk.pre = ids, offset, count
+                for p in read:
+                    walk.done.add(p.id, p.created_at)
+                if offset >= count and start.sketch is not None:
+                    walk.done.sketch = Sketch.from_bytes(start.sketch)
+                    walk.done.far_ms, walk.done.far_n = start.last, start.last_count
+                walk.skip, walk.pre = offset, count
                 walk.open(self._open, offset)
                 return
-        walk.pre = await planner.count_upto(cp, max(planner.max_depth, count or 0))
-        walk.passes = 1
+        count = await planner.count_upto(cp, max(planner.max_depth, count or 0))
+        walk.pre, walk.passes, walk.skip = count, 1, 0
+        if start.sketch is not None and start.last is not None:
+            sketch = Sketch.from_bytes(start.sketch)
+            for _ in range(MAX_PASSES):
+                listed = await self._listed(cp, start.last)
+                if await planner.has_count(cp, walk.pre):
+                    break  # nothing deleted while reading: what is not listed is gone
+                walk.pre = await planner.count_upto(cp, max(planner.max_depth, walk.pre))
+            else:
+                raise PaginationError(
+                    f"a window changed during each of {MAX_PASSES} reads; the listing keeps "
+                    "changing under the walk"
+                )
+            recovered = self._recover(listed, sketch, start.last, start.last_count)
+            if recovered is not None:
+                walk.done, walk.skip = recovered
+                walk.open(self._open, walk.skip)
+                return
+        if start.last is not None:
+            self.stats.rewinds += 1
         walk.open(self._open, 0)
+
+    async def _listed(self, cp: Checkpoint, last: int) -> list[Probe]:
+        """The jobs of window ``cp`` up to instant ``last``, those at ``last`` included."""
+        planner, oldest, size = self._planner, self._oldest, self._start.page_size
+        listed: dict[str, Probe] = {}
+        at = 0
+        while True:
+            page = await planner.page(cp, at, size)
+            for p in page.items:
+                ms = to_ms(p.created_at)
+                if ms > last if oldest else ms < last:
+                    return list(listed.values())
+                listed.setdefault(p.id, p)
+            at += len(page.items)
+            if not page.items or page.next_url is None:
+                return list(listed.values())
+
+    def _recover(
+        self, listed: list[Probe], sketch: Sketch, last: int, tie: int
+    ) -> tuple[_Yielded, int] | None:
+        """Which ``listed`` jobs were yielded, per ``sketch`` (of the ids yielded up to instant
+        ``last``, ``tie`` of them at it), and the position of the first that was not. None
+        when they differ by too many to tell. A yielded job not listed was deleted (no count
+        moved while listing)."""
+        # The jobs of a tie come in the API's order: the first ``tie`` were yielded (give or
+        # take what deletions shifted, which the sketch tells apart); the rest of the tie is
+        # compared by id, so that a tie straddling the cursor costs the sketch nothing.
+        keys = [id_key(p.id) for p in listed]
+        at_last = [i for i, p in enumerate(listed) if to_ms(p.created_at) == last]
+        cut = at_last[tie] if tie < len(at_last) else len(listed)
+        mine = Sketch()
+        for key in keys[:cut]:
+            mine.add(key)
+        diff = sketch.difference(mine)
+        if diff is None or not diff[1] <= set(keys[:cut]):
+            return None
+        gone, fresh = diff  # yielded but not listed before the cut; listed, not yielded
+        done = _Yielded(self._oldest)
+        first = len(listed)
+        for i, (p, key) in enumerate(zip(listed, keys, strict=True)):
+            if key in fresh or (i >= cut and key not in gone):
+                first = min(first, i)
+            else:
+                done.add(p.id, p.created_at)
+        ties = sum(1 for i in at_last if listed[i].id in done.ids)
+        done.far_ms, done.far_n = last, ties
+        return done, first
 
     async def _advance(self) -> _Walk | None:
         """The window to yield from, with up to ``shards`` windows opened (primed)."""
@@ -688,7 +907,7 @@ class ShardedStream(Generic[T]):
             self._feeder = None
             feeder.result()  # a planning failure surfaces here, in order
         while self._todo and len(self._ahead) < self._start.shards:
-            walk = _Walk(self._todo.popleft())
+            walk = _Walk(self._todo.popleft(), self._oldest)
             walk.open(self._open, ahead=bool(self._ahead))
             self._ahead.append(walk)
         self._head = head = self._ahead[0] if self._ahead else None
@@ -716,12 +935,12 @@ class ShardedStream(Generic[T]):
                 if state is not None:
                     return state
                 continue
-            item_id = item.id
-            if item_id in walk.seen or item_id in self._prev:
-                walk.seen.add(item_id)  # an edge both windows listed counts in both
+            done = walk.done
+            if item.id in done.ids or item.id in self._prev:
+                done.add(item.id, item.created_at)  # an edge both windows listed counts in both
                 self.stats.duplicates += 1
                 continue
-            walk.seen.add(item_id)
+            done.add(item.id, item.created_at)
             self.stats.items += 1
             if self._max_items is not None and self.stats.items >= self._max_items:
                 self._closed = True
@@ -752,9 +971,9 @@ class ShardedStream(Generic[T]):
             walk.pre, walk.passes, walk.skip = count, walk.passes + 1, 0
             walk.open(self._open, 0)
             return None
-        first, second = _Walk(halves[0]), _Walk(halves[1])
+        first, second = _Walk(halves[0], self._oldest), _Walk(halves[1], self._oldest)
         for half in (first, second):
-            half.seen, half.passes = walk.seen, walk.passes + 1
+            half.done, half.origin, half.passes = walk.done, walk.origin, walk.passes + 1
         self._ahead[0] = first
         self._ahead.insert(1, second)
         self.stats.windows += 1
@@ -766,7 +985,7 @@ class ShardedStream(Generic[T]):
         self._ahead.popleft()
         self._absorb(walk)
         walk.stream = None
-        self._prev = walk.seen
+        self._prev = walk.done.ids
         self._last = walk
         self._head = None
 

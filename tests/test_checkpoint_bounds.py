@@ -48,6 +48,8 @@ def test_token_contents() -> None:
     assert Checkpoint.from_token(token_of(good)).offset == 5
     with pytest.raises(GladiaConfigError, match="invalid checkpoint token"):
         Checkpoint.from_token(token_of({**good, "z": 1}))  # unknown fields are refused
+    with pytest.raises(TypeError):
+        Checkpoint(PATH, 0, 10)  # type: ignore[misc]  # keyword-only: fields may be added
     cp = make()
     with pytest.raises(AttributeError):
         cp.offset = 3  # type: ignore[misc]  # frozen
@@ -100,3 +102,15 @@ def test_custom_metadata_bounds() -> None:
     refused("longer than 1024 characters", custom_metadata=exact[:-2] + 'x"}')
     refused("invalid checkpoint custom_metadata", custom_metadata="{nope")
     refused("must be a JSON object", custom_metadata="[1]")
+
+
+def test_sharded_walk_fields() -> None:
+    cp = make()
+    assert (cp.shards, cp.max_depth, cp.oldest_first, cp.window_count) == (0, 0, False, None)
+    assert make(shards=1024).shards == 1024
+    refused("shards", shards=1025)
+    refused("shards", shards=-1)
+    refused("max_depth", max_depth=-1)
+    assert make(window_count=0).window_count == 0
+    refused("window_count", window_count=-1)
+    refused("oldest_first", oldest_first="yes")

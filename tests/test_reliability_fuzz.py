@@ -100,6 +100,9 @@ def strategy_for(t: mi.Type, depth: int = 0) -> st.SearchStrategy[Any]:
         return _str(t)
     if isinstance(t, mi.LiteralType):
         return st.sampled_from(t.values)
+    if isinstance(t, mi.BytesType):  # a sharded checkpoint's sketch (bytes, not JSON-ready)
+        lo = t.min_length or 0
+        return st.binary(min_size=lo, max_size=max(lo, t.max_length or 0, 16))
     if isinstance(t, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType):
         size = 0 if deep else max(0, 3 - depth // 2)
         lo = t.min_length or 0

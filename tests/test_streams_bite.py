@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+from typing import Any
 
 import pytest
 
 from gladia_async._config import RetryPolicy
-from gladia_async._errors import InternalServerError, RateLimitError
+from gladia_async._errors import InternalServerError, PaginationError, RateLimitError
 from gladia_async._streams import (
     DEDUPE_MIN_IDS,
     MAX_RATE_LIMIT_REQUESTS,
@@ -285,3 +286,176 @@ def test_defaults_and_the_duplicate_window_size() -> None:
     assert ListStream(fake, start(10), concurrency=2)._seen._size == DEDUPE_MIN_IDS
     assert ListStream(fake, start(100), concurrency=8)._seen._size == 1600  # 2 x 100 x 8
     assert GetManyStream([], fake)._concurrency == 8
+
+
+async def test_items_view_counts_duplicates_and_claims_the_stream() -> None:
+    fake = FakeList(30)
+    calls = 0
+
+    async def shifting(offset: int, limit: int) -> Page[Item]:
+        nonlocal calls
+        calls += 1
+        return await fake(offset - 2 if calls == 2 else offset, limit)
+
+    stream = ListStream(shifting, start(10), concurrency=1)
+    first = await anext(stream)
+    with pytest.raises(RuntimeError, match="only once"):
+        stream.pages()  # items were taken already
+    async with stream:
+        ids = [first.id] + [item.id async for item in stream]
+    expected = [i.id for i in fake.items]
+    assert ids == expected[:18] + expected[20:]  # the page served 8-17 for 10-19
+    assert stream.stats.duplicates == 2
+
+
+async def test_max_items_closes_the_window_at_the_last_item() -> None:
+    fake = FakeList(100)
+    stream = ListStream(fake, start(10), concurrency=3, max_items=10)
+    got = [(await anext(stream)).id for _ in range(10)]
+    assert got == [i.id for i in fake.items[:10]]
+    assert not other_tasks()  # closed with the 10th item, not at the next anext
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
+
+
+async def test_aclose_mid_page_ends_the_iteration() -> None:
+    stream = ListStream(FakeList(30), start(10), concurrency=1)
+    assert [(await anext(stream)).id for _ in range(3)] == ["j00000", "j00001", "j00002"]
+    await stream.aclose()
+    with pytest.raises(StopAsyncIteration):  # not the rest of the page it held
+        await anext(stream)
+    claimed = ListStream(FakeList(30), start(10))
+    aiter(claimed)
+    with pytest.raises(RuntimeError, match="only once"):
+        claimed.pages()
+
+
+async def test_a_page_ending_in_duplicates_still_moves_the_checkpoint() -> None:
+    items = [Item(f"j{i:02d}") for i in range(20)]
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        if offset == 10:  # the last page ends with two ids already yielded
+            return Page(items=items[10:18] + items[:2], next_url=None)
+        return Page(items=items[:10], next_url="https://x/?offset=10")
+
+    stream = ListStream(fetch, start(10), concurrency=1)
+    assert len(await collect(stream)) == 18
+    assert stream.checkpoint.offset == 20 and stream.stats.duplicates == 2
+
+
+async def test_a_retry_after_at_the_cap_pauses_and_the_backoff_needs_no_header() -> None:
+    for policy, exc, pause in (
+        (POLICY, refusal(60.0), 60.0),  # exactly the cap: honoured, not a failure
+        (RetryPolicy(base_delay=0.25, retry_after_cap=0.0), refusal(None), 0.25),
+    ):
+        fake = FakeList(10)
+        fake.faults = {0: exc}
+        stream = ListStream(fake, start(10), concurrency=1, retry_policy=policy)
+        slept = recording(stream)
+        assert len(await collect(stream)) == 10
+        assert slept == [pause]
+
+
+async def test_the_stream_closes_with_its_last_item_and_stats_have_slots() -> None:
+    stream = ListStream(FakeList(100), start(10), concurrency=3, max_items=10)
+    for _ in range(10):
+        await anext(stream)
+    assert "closed" in repr(stream)
+    assert not hasattr(StreamStats(), "__dict__")
+
+
+async def test_a_good_page_resets_the_refusal_streak() -> None:
+    fake = FakeList(30)
+    refused = {0: 5, 10: 5}  # 5 refusals of page 0, then 5 of page 10: never 6 in a row
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        if refused.get(offset):
+            refused[offset] -= 1
+            raise refusal(None)
+        return await fake(offset, limit)
+
+    stream = ListStream(fetch, start(10), concurrency=1, retry_policy=POLICY)
+    slept = recording(stream)
+    assert await collect(stream) == [i.id for i in fake.items]
+    assert slept == [0.5, 1.0, 2.0, 2.0, 2.0] * 2  # the backoff starts again after a good page
+
+
+async def test_offsets_stay_below_2_53() -> None:
+    items = [Item(f"j{i}") for i in range(10)]
+
+    async def fetch(offset: int, limit: int) -> Page[Item]:
+        return Page(items=items[:limit], next_url=None)
+
+    exact = ListStream(fetch, start(10, offset=2**53 - 10), concurrency=1)
+    assert len(await collect(exact)) == 10 and exact.checkpoint.offset == 2**53
+    beyond = ListStream(fetch, start(10, offset=2**53 - 5), concurrency=1)
+    with pytest.raises(PaginationError, match="exceeds") as info:
+        await collect(beyond)
+    assert info.value.checkpoint is not None and info.value.checkpoint.offset == 2**53 - 5
+
+
+async def test_max_items_one_past_a_page_boundary() -> None:
+    fake = FakeList(100)
+    stream = ListStream(fake, start(10), concurrency=2, max_items=11)
+    assert await collect(stream) == [i.id for i in fake.items[:11]]
+    assert (20, 1) not in fake.calls and (10, 1) in fake.calls  # the last page asks for one
+
+
+async def test_failed_wasted_requests_are_retrieved() -> None:
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, object]] = []
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+
+        async def fetch(offset: int, limit: int) -> Page[Item]:
+            if offset >= 20:  # speculative requests past the end fail at once
+                raise InternalServerError("boom", status=500)
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            n = 10 if offset == 0 else 5
+            nxt = "https://x/?offset=10" if offset == 0 else None
+            return Page(items=[Item(f"{offset}-{k}") for k in range(n)], next_url=nxt)
+
+        stream = ListStream(fetch, start(10), concurrency=4)
+        assert len(await collect(stream)) == 15
+        assert stream.stats.wasted >= 1
+        del stream
+        gc.collect()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        gc.collect()
+    finally:
+        loop.set_exception_handler(previous)
+    assert reported == []
+
+
+async def test_next_link_offsets_parsed_and_bounded() -> None:
+    def fetcher(link: str) -> Any:
+        async def fetch(offset: int, limit: int) -> Page[Item]:
+            if offset == 0:
+                return Page(items=[Item(f"a{k}") for k in range(10)], next_url=link)
+            return Page(items=[Item(f"b{k}") for k in range(5)], next_url=None)
+
+        return fetch
+
+    ok = ListStream(fetcher(f"https://x/?offset={2**53}"), start(10), concurrency=1)
+    assert len(await collect(ok)) == 15  # 2**53 itself is a valid offset
+    for link, match in (
+        ("https://x/?offset=abc", "no usable offset"),
+        (f"https://x/?offset={2**53 + 1}", "exceeds"),
+    ):
+        bad = ListStream(fetcher(link), start(10), concurrency=1)
+        with pytest.raises(PaginationError, match=match):
+            await collect(bad)
+
+
+async def test_get_many_is_single_use() -> None:
+    async def func(key: int) -> int:
+        return key
+
+    stream = GetManyStream([1, 2], func)
+    aiter(stream)
+    with pytest.raises(RuntimeError, match="only once"):
+        aiter(stream)
+    await stream.aclose()

@@ -196,10 +196,12 @@ async def test_get_many_survives_a_cancelled_read_of_an_async_id_source() -> Non
 
 async def test_get_many_aclose_during_a_pending_key_read_leaves_nothing() -> None:
     gate = asyncio.Event()
+    blocked = asyncio.Event()
 
     async def keys() -> AsyncIterator[int]:
         yield 1
-        await gate.wait()
+        blocked.set()
+        await gate.wait()  # a source that never yields again
         yield 2  # pragma: no cover
 
     async def func(key: int) -> int:
@@ -207,8 +209,9 @@ async def test_get_many_aclose_during_a_pending_key_read_leaves_nothing() -> Non
 
     stream = GetManyStream(keys(), func, concurrency=4)
     waiter = asyncio.ensure_future(anext(stream))
-    await until(lambda: stream._key_task is not None and not waiter.done())
-    await stream.aclose()
+    await blocked.wait()  # the read of the second id is pending
+    async with asyncio.timeout(10):  # a hang guard: aclose must cancel the read, not wait
+        await stream.aclose()
     with pytest.raises((StopAsyncIteration, asyncio.CancelledError)):
         await waiter
     with pytest.raises(StopAsyncIteration):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import email.utils
 import json
 import time
+from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import multidict
@@ -17,11 +19,16 @@ from gladia_async._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    GladiaClientClosed,
     GladiaConfigError,
     InternalServerError,
+    NotFoundError,
+    UnsafeURLError,
 )
+from gladia_async._hooks import EventHooks
 from gladia_async._transport import (
     Response,
+    Transport,
     _translate,
     check_headers,
     merge_query,
@@ -31,7 +38,7 @@ from gladia_async._transport import (
     status_error,
 )
 
-from ._servers import Server, serve
+from ._servers import Server, free_port, serve
 from .test_transport import make_transport
 
 POLICY = RetryPolicy(max_retries=3, base_delay=0.5, max_delay=8.0, retry_after_cap=60.0)
@@ -219,3 +226,274 @@ async def test_derive_refuses_unknown_settings_and_starts_open() -> None:
     assert not grandchild.closed and grandchild.timeout == 2.0
     await transport.aclose()
     assert grandchild.closed
+
+
+async def test_closed_sessions_and_views() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url)
+        view = transport.scoped({"X-Tenant": "a"}, None)
+        await view.request("GET", "/v2/x")
+        await view.aclose()  # a view never closes the session it shares
+        assert (await transport.request("GET", "/v2/x")).status == 200
+        await transport.aclose()
+        with pytest.raises(GladiaClientClosed):
+            transport.session  # noqa: B018
+        async with aiohttp.ClientSession() as borrowed:
+            lender = Transport(api_key="k" * 20, base_url=server.url, session=borrowed)
+        with pytest.raises(GladiaClientClosed, match="given to the client is closed"):
+            await lender.request("GET", "/v2/x")
+    assert server.requests[0].headers["X-Tenant"] == "a"
+
+
+def test_urls_without_a_host_or_of_another_scheme_are_refused() -> None:
+    transport, _ = make_transport()
+    for url in ("https:///v2/x", "ftp://api.example.test/v2/x", "https://:443/v2/x"):
+        with pytest.raises(UnsafeURLError):
+            transport.url_for(url)
+    assert transport.url_for("https://api.example.test/v2/x") == "https://api.example.test/v2/x"
+
+
+def test_url_refusals_say_why_and_timeouts_by_kind() -> None:
+    transport, _ = make_transport(timeout=30.0, connect_timeout=4.0)
+    with pytest.raises(UnsafeURLError, match="not an http"):
+        transport.url_for("ftp://api.example.test/v2/x")
+    with pytest.raises(UnsafeURLError, match="outside"):
+        transport.url_for("https://evil.example/v2/x")
+    assert transport.same_origin("https://evil.example/v2/x") is False
+    assert transport.same_origin("https://api.example.test/v2/x") is True
+    whole = transport._client_timeout(None)
+    assert (whole.total, whole.connect, whole.sock_read) == (30.0, 4.0, None)
+    assert transport._client_timeout(5.0).total == 5.0
+    streaming = transport._client_timeout(None, streaming=True)
+    assert (streaming.total, streaming.connect, streaming.sock_read) == (None, 4.0, 30.0)
+    assert transport._client_timeout(7.0, streaming=True).sock_read == 7.0
+
+
+async def test_a_retry_after_of_exactly_the_cap_is_honoured() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if len(server.requests) == 1:
+            return web.Response(status=503, headers={"Retry-After": "60"})
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)  # retry_after_cap 60 s (the default)
+        assert (await transport.request("GET", "/v2/x")).status == 200
+        await transport.aclose()
+    assert slept == [60.0]
+
+
+async def test_status_300_is_an_error_and_methods_are_case_insensitive() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/choices":
+            return web.Response(status=300, body=b"{}", content_type="application/json")
+        if len(server.requests) % 2:
+            return web.Response(status=503)
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url, retry_policy=RetryPolicy(max_retries=1))
+        with pytest.raises(APIStatusError) as info:
+            await transport.request("GET", "/v2/choices")
+        assert info.value.status == 300
+        with pytest.raises(APIStatusError):
+            async with transport.stream("GET", "/v2/choices"):
+                pass  # pragma: no cover
+        server.requests.clear()
+        resp = await transport.request("get", "/v2/x")  # a lowercase GET is still safe to retry
+        assert resp.status == 200 and resp.retries == 1 and 0 <= resp.elapsed < 3600
+        server.requests.clear()
+        async with transport.stream("get", "/v2/x") as streamed:
+            assert streamed.status == 200
+        await transport.aclose()
+    assert len(slept) == 2
+
+
+async def test_streams_use_the_file_timeout_and_the_views_query() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"abc")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url, file_timeout=300.0, timeout=60.0)
+        view = transport.scoped(None, {"tenant": "a"})
+        seen: list[tuple[float | None, bool]] = []
+        original = view._client_timeout
+
+        def recording(timeout: float | None, streaming: bool = False) -> aiohttp.ClientTimeout:
+            seen.append((timeout, streaming))
+            return original(timeout, streaming)
+
+        view._client_timeout = recording  # type: ignore[method-assign]
+        async with view.stream("GET", "/v2/file") as resp:
+            assert resp.status == 200
+        async with view.stream("GET", "/v2/file", timeout=5.0):
+            pass
+        await transport.aclose()
+    assert seen == [(300.0, True), (5.0, True)]
+    assert [r.query for r in server.requests] == ["tenant=a", "tenant=a"]
+
+
+async def test_a_one_shot_body_is_never_sent_twice() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/moved":
+            return web.Response(status=307, headers={"Location": "/v2/x"})
+        return web.Response(status=503)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"chunk"
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        with pytest.raises(InternalServerError):  # a PUT is safe, but this body is gone
+            await transport.request("PUT", "/v2/x", data=body())
+        assert slept == [] and server.count() == 1
+        assert server.requests[0].body == b"chunk"
+        with pytest.raises(APIConnectionError, match="cannot be sent twice"):
+            await transport.request("PUT", "/v2/moved", data=body())
+        await transport.aclose()
+    assert server.count() == 2
+
+
+async def test_byte_stream_failures_and_double_close_and_redirect_release() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/missing":
+            return web.Response(status=404, body=b"{}", content_type="application/json")
+        if request.path == "/v2/moved":
+            return web.Response(status=302, headers={"Location": "/v2/file"})
+        return web.Response(body=b"x" * 4096)
+
+    durations: list[float] = []
+
+    class Hooks(EventHooks):
+        def on_response(self, event: Any) -> None:
+            durations.append(event.duration)
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url, hooks=[Hooks()])
+        missing = transport.byte_stream("GET", "/v2/missing")
+        with pytest.raises(NotFoundError):  # not an error of closing a failed open
+            await anext(missing)
+        await missing.aclose()
+        partial = transport.byte_stream("GET", "/v2/file", chunk_size=1024)
+        assert len(await anext(partial)) <= 1024
+        await partial.aclose()
+        await partial.aclose()  # twice: harmless
+        await transport.request("GET", "/v2/moved")
+        connector = transport.session.connector
+        assert connector is not None and not connector._acquired  # type: ignore[attr-defined]
+        assert transport.session.trust_env is False
+        assert connector.limit == 100
+        await transport.aclose()
+    assert durations and all(0 <= d < 3600 for d in durations)
+
+
+async def test_a_post_that_reached_the_server_is_not_retried_when_a_later_hop_fails() -> None:
+    runner: web.AppRunner | None = None
+    site: web.TCPSite | None = None
+    posts = 0
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        nonlocal posts
+        posts += 1
+        assert site is not None
+        await site.stop()  # the origin stops accepting connections before the next hop
+        return web.Response(status=303, headers={"Location": "/v2/done", "Connection": "close"})
+
+    app = web.Application()
+    app.router.add_post("/v2/pre-recorded", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        transport, slept = make_transport(f"http://127.0.0.1:{port}")
+        with pytest.raises(APIConnectionError):
+            await transport.request("POST", "/v2/pre-recorded", json={"a": 1})
+        await transport.aclose()
+    finally:
+        await runner.cleanup()
+    assert posts == 1
+    assert slept == []  # it reached the server: no retry, even though the GET never left
+
+
+async def test_opening_a_stream_retries_connection_failures_but_not_tls_ones() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    transport, slept = make_transport(dead)
+    with pytest.raises(APIConnectionError, match="cannot connect"):
+        async with transport.stream("GET", "/v2/file"):
+            pass  # pragma: no cover
+    await transport.aclose()
+    assert len(slept) == 3  # the policy's max_retries
+
+    async def plain(request: web.Request, server: Server) -> web.StreamResponse:
+        return web.Response(body=b"not tls")  # pragma: no cover
+
+    async with serve(plain) as server:
+        tls, slept = make_transport(server.url.replace("http://", "https://"))
+        with pytest.raises(APIConnectionError, match="TLS"):
+            async with tls.stream("GET", "/v2/file"):
+                pass  # pragma: no cover
+        await tls.aclose()
+    assert slept == []
+
+
+def test_byte_stream_chunk_size_must_be_positive() -> None:
+    transport, _ = make_transport()
+    for bad in (0, -1):
+        with pytest.raises(GladiaConfigError, match="chunk_size"):
+            transport.byte_stream("GET", "/v2/file", chunk_size=bad)
+    transport.byte_stream("GET", "/v2/file", chunk_size=1)  # the smallest allowed
+
+
+async def test_bytes_and_factory_bodies_are_replayed_on_retry() -> None:
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if len(server.requests) % 2:
+            return web.Response(status=503)
+        return web.Response(body=b"{}", content_type="application/json")
+
+    async with serve(handler) as server:
+        transport, slept = make_transport(server.url)
+        with pytest.raises(TypeError, match="json or data"):
+            await transport.request("PUT", "/v2/x", json={"a": 1}, data=b"b")
+        await transport.request("PUT", "/v2/x", data=b"abc")
+        await transport.request("PUT", "/v2/x", data=lambda: b"def")
+        await transport.aclose()
+    assert len(slept) == 2
+    assert [r.body for r in server.requests] == [b"abc", b"abc", b"def", b"def"]
+
+
+async def test_hooks_see_streamed_requests_and_their_failures() -> None:
+    events: list[tuple[str, Any]] = []
+
+    class Hooks(EventHooks):
+        def on_request(self, event: Any) -> None:
+            events.append(("request", event.method))
+
+        def on_response(self, event: Any) -> None:
+            events.append(("response", event.status))
+
+    async def handler(request: web.Request, server: Server) -> web.StreamResponse:
+        if request.path == "/v2/missing":
+            return web.Response(status=404)
+        return web.Response(body=b"abc")
+
+    async with serve(handler) as server:
+        transport, _ = make_transport(server.url, hooks=[Hooks()])
+        async with transport.stream("GET", "/v2/file"):
+            pass
+        with pytest.raises(NotFoundError):
+            async with transport.stream("GET", "/v2/missing"):
+                pass  # pragma: no cover
+        await transport.aclose()
+    dead, _ = make_transport(
+        f"http://127.0.0.1:{free_port()}", hooks=[Hooks()], retry_policy=RetryPolicy(0)
+    )
+    with pytest.raises(APIConnectionError):
+        async with dead.stream("GET", "/v2/file"):
+            pass  # pragma: no cover
+    await dead.aclose()
+    assert [name for name, _ in events] == ["request", "response"] * 3
+    assert [value for name, value in events if name == "response"] == [200, 404, None]

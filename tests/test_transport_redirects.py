@@ -7,6 +7,7 @@ import pytest
 from aiohttp import web
 
 from gladia_async import APIConnectionError, APIStatusError, DecodeError, GladiaClient
+from gladia_async._config import RetryPolicy
 from gladia_async.testing import FakeGladia
 
 from ._servers import KEY, Server, json_response, serve
@@ -84,14 +85,30 @@ async def test_a_location_header_outside_a_redirect_is_not_followed(status: int)
         return json_response(b"{}", status=status, Location="/v2/elsewhere")
 
     async with serve(handler) as server:
-        transport, _ = make_transport(server.url)
-        try:
-            resp = await transport.request("POST", "/v2/pre-recorded", json={"a": 1})
-            assert resp.status == status
-        except APIStatusError as exc:
-            assert exc.status == status
+        transport, _ = make_transport(server.url, retry_policy=RetryPolicy(max_retries=0))
+        for method in ("POST", "GET"):
+            if status < 400:
+                resp = await transport.request(method, "/v2/pre-recorded", json={"a": 1})
+                assert resp.status == status
+            else:
+                with pytest.raises(APIStatusError) as info:
+                    await transport.request(method, "/v2/pre-recorded", json={"a": 1})
+                assert info.value.status == status and "redirect" not in str(info.value)
         await transport.aclose()
-    assert [(r.method, r.path) for r in server.requests] == [("POST", "/v2/pre-recorded")]
+    assert [(r.method, r.path) for r in server.requests] == [
+        ("POST", "/v2/pre-recorded"),
+        ("GET", "/v2/pre-recorded"),
+    ]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_streamed_download_follows_redirects(status: int) -> None:
+    async with serve(redirecting(status)) as server:  # type: ignore[arg-type]
+        transport, _ = make_transport(server.url)
+        async with transport.stream("GET", "/v2/start") as resp:
+            body = b"".join([chunk async for chunk in resp.iter_chunks()])
+        await transport.aclose()
+    assert body == b'{"method": "GET"}'
 
 
 async def test_the_redirect_hop_limit() -> None:

@@ -28,7 +28,7 @@ from .._streams import (
     check_int,
 )
 from .._transport import Response, check_headers, merge_query
-from .._windows import DEFAULT_MAX_DEPTH, Planner, Probe, ShardedStream
+from .._windows import DEFAULT_MAX_DEPTH, MetaProbe, Planner, Probe, ShardedStream
 from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
 from . import JobRef, decode_job, decode_page, job_path
@@ -264,11 +264,20 @@ def _page_reached(
         emit(transport.hooks, "on_page", event)
 
 
-def _prober(transport: Transport) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
-    """probe(window, offset, limit): one list request decoding only ids and dates."""
+def _prober(
+    transport: Transport, *, check: bool = True
+) -> Callable[[Checkpoint, int, int], Awaitable[Page[Probe]]]:
+    """probe(window, offset, limit): one list request decoding only what a window needs.
+    ``check``: every item is checked against the window's filters (FilterMismatchError), so a
+    server that ignores a filter never yields a silently wrong count or partition."""
 
     async def probe(cp: Checkpoint, offset: int, limit: int) -> Page[Probe]:
-        return await _page_fetcher(transport, cp, Probe)(offset, limit)
+        item_filter = ItemFilter.of(cp) if check else None
+        kind = MetaProbe if item_filter is not None and cp.custom_metadata else Probe
+        page: Page[Probe] = await _page_fetcher(transport, cp, kind)(offset, limit)
+        if item_filter is not None:
+            item_filter.check_page(page)
+        return page
 
     return probe
 
@@ -579,15 +588,23 @@ class JobCollection(Generic[JobT, SummaryT]):
             head = shards * concurrency - (shards - 1)
             return ShardedStream(
                 _window_opener(transport, item_type, head, raw_json, mismatch),
-                Planner(_prober(transport), depth),
+                Planner(_prober(transport, check=mismatch == "raise"), depth),
                 cp,
                 max_items=max_items,
             )
         if max_depth is not None:
             raise GladiaConfigError("max_depth applies to a sharded walk: pass shards too")
-        if cp.window_count is not None or cp.shards:
+        if cp.window_count is not None or cp.shards or cp.last is not None:
             cp = msgspec.structs.replace(
-                cp, shards=0, max_depth=0, edge=None, oldest_first=False, window_count=None
+                cp,
+                shards=0,
+                max_depth=0,
+                edge=None,
+                oldest_first=False,
+                window_count=None,
+                last=None,
+                last_count=0,
+                sketch=None,
             )
         stats = ListingStats()
         fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
@@ -647,11 +664,13 @@ class JobCollection(Generic[JobT, SummaryT]):
         page_size: int | None = None,
         max_depth: int = DEFAULT_MAX_DEPTH,
     ) -> builtins.list[Checkpoint]:
-        """The pinned listing as at most ``parts`` disjoint time windows of similar job counts
-        (more when one would hold over ``max_depth`` jobs), newest first. Each is a plain
-        Checkpoint: ``list(resume=cp)`` or ``list(resume=cp.token)`` walks it, here or in
-        another process. Edges fall in gaps between jobs, so the windows' union is exactly the
-        listing however the API treats its date bounds."""
+        """The pinned listing as at most ``parts`` disjoint time windows of similar job counts,
+        newest first. Each is a Checkpoint: ``list(resume=cp)`` or ``list(resume=cp.token)``
+        walks it, here or in another process. A window holding more than ``max_depth`` jobs
+        carries ``shards=1`` and ``max_depth``, so that walk is itself a sharded walk (windows
+        of at most ``max_depth``, each verified). Edges fall in gaps between jobs, so the
+        windows' union is exactly the listing however the API treats its date bounds. Every
+        job a probe reads is checked against the filters (FilterMismatchError)."""
         check_int(parts, "parts", 1)
         cp = self._pinned(
             {
