@@ -2,23 +2,29 @@
 
 A run, in order of cost: (1) walk the jobs created since the last run's pin (all of them on
 the first run), minus a small lookback for clock skew; (2) refresh the jobs stored as queued or
-processing (one status-filtered listing, then a get by id for those it no longer lists);
+processing (one status-filtered listing, then a get by id for those it no longer lists); a
+scope filtered to finished statuses also lists the unfinished jobs it leaves out, to fetch
+those that finished since the last run (they enter the scope anywhere in the history);
 (3) check every time window of the history by count: one ``limit=2`` request at offset n-1
 proves a window still holds the n jobs stored for it. A window whose count moved is searched:
 offset probes against the stored order find each deletion in about log2(n/d) one-job answers
 (a small window, or a window that gained jobs, is walked again). Every batch is one
 transaction, and the state saved with it lets the next run finish an interrupted one.
+A count cannot see a deleted job listed again while another job of the same window (or of
+the same searched segment) is deleted: that one is found when the window's count next moves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._errors import GladiaConfigError
 from .._streams import check_int
 from ..resources._listing import DateLike, StatusFilter
 from ._model import UNFINISHED, Row, Scope
@@ -117,6 +123,8 @@ async def sync(
     if window_size is None:
         window_size = min(2000, max_depth - 1)
     check_int(window_size, "window_size", 1, max_depth - 1)
+    if not 0 <= lookback < math.inf:  # also refuses NaN
+        raise GladiaConfigError(f"lookback must be a finite number of seconds >= 0, not {lookback}")
     path: str = collection._path
     scope = Scope(
         path,
@@ -180,6 +188,7 @@ class _Run:
             await store.save_state(scope.key, state)
 
         await self._refresh_unfinished(top)
+        watch = await self._watch_hidden(top, state.get("watch") or [])
         windows = [w async for w in self._plan(scope.lo, top)]
         await gather_all(*(self._check(w) for w in windows))
 
@@ -187,7 +196,10 @@ class _Run:
         live, touched = self._live, self._touched
         await store.save_windows(scope.key, final)
         counts = await store.run_counts(self.run_id)
-        await store.save_state(scope.key, {"pin": pin, "oldest_first": self.remote.oldest_first})
+        final_state = {"pin": pin, "oldest_first": self.remote.oldest_first}
+        if watch:
+            final_state["watch"] = watch
+        await store.save_state(scope.key, final_state)
         return SyncReport(
             new=counts["new"],
             changed=counts["changed"],
@@ -322,6 +334,32 @@ class _Run:
                 listed.update(r.id for r in rows)
                 await self.store.upsert(rows, self.run_id)
         await self._confirm_missing([i for i, _ in stored if i not in listed], always_get=True)
+
+    async def _watch_hidden(self, top: int, watched: list[str]) -> list[str]:
+        """A status-filtered scope that leaves out unfinished statuses: jobs finishing enter
+        the scope anywhere in the history, where a window's count can miss them (a deletion in
+        the same window cancels them out). So each run lists those unfinished jobs and fetches
+        by id the ones the last run listed and this one does not (they finished): those now in
+        scope are written. Returns the ids to watch next time."""
+        scope = self.scope
+        hidden = tuple(s for s in UNFINISHED if scope.statuses and s not in scope.statuses)
+        if not hidden:
+            return []
+        now: list[str] = []
+        walk = self.remote.walk(scope.lo, top, statuses=hidden)
+        async with contextlib.aclosing(walk):
+            async for rows in walk:
+                now.extend(r.id for r in rows)
+        listed = set(now)
+        finished = [i for i in watched if i not in listed]
+        found = [
+            row
+            for _, row in await self.remote.get_many(finished)
+            if row is not None and row.status in scope.statuses
+        ]
+        if found:
+            await self.store.upsert(found, self.run_id)
+        return now
 
     async def _confirm_missing(self, ids: list[str], *, always_get: bool = False) -> None:
         """Jobs a listing no longer shows: deleted, unless a status filter hid them (then the

@@ -1,0 +1,124 @@
+"""sync() review: cases where a window's count alone cannot see a change (a job entering a
+status-filtered scope while another one leaves the same window), and exact report counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gladia_async import GladiaClient, GladiaConfigError
+from gladia_async.sync import sync
+from gladia_async.testing import FakeGladia
+from tests._sync_helpers import live_ids, sqlite_url, store_url, table, truth
+
+__all__ = ["store_url"]
+
+KEY = "test-key"
+
+
+def fake(**kwargs: Any) -> FakeGladia:
+    kwargs.setdefault("transcript_seconds", 0)
+    return FakeGladia(api_key=KEY, **kwargs)
+
+
+def client(f: FakeGladia) -> GladiaClient:
+    return GladiaClient(api_key=KEY, base_url=f.url, max_retries=0)
+
+
+async def test_a_job_entering_a_status_scope_is_seen_when_a_deletion_hides_it_from_the_count(
+    store_url: str,
+) -> None:
+    """status="done": an unfinished job finishes (enters the scope deep in the history) while
+    another done job of the same window is deleted. The window's count is unchanged and so is
+    its oldest job: only watching the unfinished jobs finds the newcomer."""
+    async with fake(jobs=200, seed=10) as f, client(f) as g:
+        first = await sync(g.pre_recorded, store_url, status="done")
+        assert first.windows == 1
+        ids = f.store.ids()  # newest first
+        middle = ids[20:-20]
+        entering = next(i for i in middle if f.store.jobs[i].status in ("queued", "processing"))
+        victim = next(i for i in middle if f.store.jobs[i].status == "done")
+        f.store.set_status(entering, "done")
+        f.store.remove(victim)
+        jobs = f.store.jobs
+        others = [i for i in middle if i in jobs and jobs[i].status in ("queued", "processing")]
+        f.store.set_status(others[0], "error")  # finished, but not into the scope
+        f.store.remove(others[1])  # gone while unfinished
+        report = await sync(g.pre_recorded, store_url, status="done")
+        done = {i for i, s in truth(f).items() if s == "done"}
+        assert live_ids(await table(store_url)) == done
+        assert (report.new, report.deleted, report.changed) == (1, 1, 0)
+        assert report.unchanged == len(done) - 1
+        assert (report.windows, report.searched) == (1, 1)  # the newcomer made the count move
+
+
+@pytest.mark.parametrize("at", [99, 160])
+async def test_a_restored_job_among_deletions_of_a_searched_window_is_restored(
+    store_url: str, at: int
+) -> None:
+    """A window of 200 jobs loses three and gets back one deleted earlier: its count fell, so
+    it is searched by offset probes, and a probe lands on the restored job, which is not in
+    the stored order. The search must give up (re-walk), not take it for the end of the
+    listing (that marks live jobs deleted, then counts them as changed)."""
+    async with fake(jobs=200, seed=14) as f, client(f) as g:
+        await sync(g.pre_recorded, store_url)
+        ids = f.store.ids()
+        back = f.store.jobs[ids[at]]  # 99: the first probe of the search lands on it
+        f.store.remove(back.id)
+        assert (await sync(g.pre_recorded, store_url)).deleted == 1
+        f.store.insert(back)
+        for job_id in (ids[150], ids[151], ids[180]):
+            f.store.remove(job_id)
+        report = await sync(g.pre_recorded, store_url)
+        assert (report.new, report.changed, report.deleted) == (0, 1, 3)
+        assert (report.windows, report.searched) == (1, 1)
+        rows = await table(store_url)
+        assert live_ids(rows) == set(truth(f))
+        assert rows[back.id]["deleted_at"] is None
+
+
+@pytest.mark.parametrize("lookback", [-1.0, float("nan"), float("inf")])
+async def test_a_lookback_that_is_not_a_finite_positive_number_is_refused(
+    tmp_path: Any, lookback: float
+) -> None:
+    """A negative lookback would skip the jobs created just after the last pin; NaN raised a
+    bare ValueError after the store was opened."""
+    async with fake(jobs=5, seed=15) as f, client(f) as g:
+        with pytest.raises(GladiaConfigError, match="lookback"):
+            await sync(g.pre_recorded, sqlite_url(tmp_path), lookback=lookback)
+        assert not f.requests.for_route("pre_recorded.list")
+        assert not (tmp_path / "jobs.db").exists()
+
+
+async def test_an_unfiltered_scope_marks_deletions_from_the_listing_without_gets(
+    store_url: str,
+) -> None:
+    """Without a status filter, a job the window's listing no longer shows is gone: no get by
+    id is needed to confirm it (the refresh of unfinished jobs is the only phase that gets)."""
+    async with fake(jobs=300, seed=16) as f, client(f) as g:
+        await sync(g.pre_recorded, store_url, window_size=100)
+        done = [i for i in f.store.ids() if f.store.jobs[i].status == "done"]
+        gone = [done[50], done[51], done[200]]
+        for job_id in gone:
+            f.store.remove(job_id)
+        f.requests.clear()
+        report = await sync(g.pre_recorded, store_url, window_size=100)
+        assert report.deleted == 3
+        gets = {r.path.rsplit("/", 1)[-1] for r in f.requests.for_route("pre_recorded.get")}
+        assert not gets & set(gone)
+
+
+async def test_a_job_restored_into_an_empty_scope_is_restored(store_url: str) -> None:
+    """Every stored job of the scope was deleted, so the one window holds none: a job listed
+    there again must still be seen (the probe of an empty window finds it)."""
+    async with fake(jobs=3, seed=17) as f, client(f) as g:
+        await sync(g.pre_recorded, store_url)
+        records = [f.store.jobs[i] for i in f.store.ids()]
+        for rec in records:
+            f.store.remove(rec.id)
+        assert (await sync(g.pre_recorded, store_url)).deleted == 3
+        f.store.insert(records[1])
+        report = await sync(g.pre_recorded, store_url)
+        assert (report.new, report.changed, report.deleted, report.unchanged) == (0, 1, 0, 0)
+        assert live_ids(await table(store_url)) == {records[1].id}
