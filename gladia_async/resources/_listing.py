@@ -309,6 +309,35 @@ def _window_opener(
     return open_window
 
 
+def sharded_stream(
+    transport: Transport,
+    cp: Checkpoint,
+    item_type: type[Any],
+    *,
+    shards: int,
+    concurrency: int,
+    max_depth: int | None,
+    raw_json: bool,
+    on_mismatch: OnMismatch,
+    max_items: int | None = None,
+) -> ShardedStream[Any]:
+    """The ShardedStream of ``list(shards=...)`` over ``cp``, yielding ``item_type`` items
+    (sync decodes its own lean type, once per job)."""
+    depth = check_int(DEFAULT_MAX_DEPTH if max_depth is None else max_depth, "max_depth", 2)
+    check_int(shards, "shards", 1, 1024)
+    check_int(concurrency, "concurrency", 1)
+    cp = msgspec.structs.replace(cp, shards=shards, max_depth=depth)
+    # Windows opened ahead hold one page each; the one being yielded from gets the rest of the
+    # shards x concurrency budget.
+    head = shards * concurrency - (shards - 1)
+    return ShardedStream(
+        _window_opener(transport, item_type, head, raw_json, on_mismatch),
+        Planner(_prober(transport, check=on_mismatch == "raise"), depth),
+        cp,
+        max_items=max_items,
+    )
+
+
 class JobCollection(Generic[JobT, SummaryT]):
     """The per-job calls and the listing of one job collection.
 
@@ -579,17 +608,15 @@ class JobCollection(Generic[JobT, SummaryT]):
         if max_depth is None and cp.max_depth:
             max_depth = cp.max_depth
         if shards is not None:
-            depth = check_int(DEFAULT_MAX_DEPTH if max_depth is None else max_depth, "max_depth", 2)
-            check_int(shards, "shards", 1, 1024)
-            check_int(concurrency, "concurrency", 1)
-            cp = msgspec.structs.replace(cp, shards=shards, max_depth=depth)
-            # Windows opened ahead hold one page each; the one being yielded from gets the rest
-            # of the shards x concurrency budget.
-            head = shards * concurrency - (shards - 1)
-            return ShardedStream(
-                _window_opener(transport, item_type, head, raw_json, mismatch),
-                Planner(_prober(transport, check=mismatch == "raise"), depth),
+            return sharded_stream(
+                transport,
                 cp,
+                item_type,
+                shards=shards,
+                concurrency=concurrency,
+                max_depth=max_depth,
+                raw_json=raw_json,
+                on_mismatch=mismatch,
                 max_items=max_items,
             )
         if max_depth is not None:

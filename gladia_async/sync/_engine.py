@@ -39,7 +39,8 @@ __all__ = ["SyncReport", "sync"]
 SMALL_WINDOW = 32
 """Windows of at most this many jobs are walked again rather than searched by probes."""
 _SCAN = 5000
-_GROUP = 1000  # jobs written in one transaction at most (when the database lags the walk)
+_GROUP = 1000  # jobs written in one transaction, unless _GROUP_BYTES of JSON come first
+_GROUP_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,14 +229,18 @@ class _Run:
                 if item is None:
                     return
                 rows, saved = list(item[0]), item[1]
-                # Batches that queued up meanwhile go into the same transaction: fewer commits,
-                # and each index page is written once per transaction, not once per page.
-                while not queue.empty() and len(rows) < _GROUP:
-                    more = queue.get_nowait()
+                size = sum(len(r.data) for r in rows)
+                # Batches go into the same transaction until it holds _GROUP jobs or
+                # _GROUP_BYTES: each transaction costs the database thread a few waits for the
+                # GIL (up to the switch interval each while the walk decodes pages), so few
+                # large ones keep the writer ahead of the walk.
+                while len(rows) < _GROUP and size < _GROUP_BYTES:
+                    more = await queue.get()
                     if more is None:
                         done = True
                         break
                     rows += more[0]
+                    size += sum(len(r.data) for r in more[0])
                     saved = more[1]
                 await self.store.upsert(rows, self.run_id, (self.scope.key, saved))
 

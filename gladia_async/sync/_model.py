@@ -12,8 +12,19 @@ import msgspec
 from .._errors import DecodeError, GladiaConfigError
 from .._streams import Checkpoint
 from ..resources._listing import DateLike, StatusFilter, build_checkpoint
+from ..types.common import RAW_JSON_KEY
 
-__all__ = ["UNFINISHED", "Row", "Scope", "decode_item", "decode_page", "format_ms", "parse_ms"]
+__all__ = [
+    "UNFINISHED",
+    "Listed",
+    "Row",
+    "Scope",
+    "decode_item",
+    "decode_page",
+    "format_ms",
+    "parse_ms",
+    "row_of",
+]
 
 UNFINISHED = ("queued", "processing")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -71,16 +82,25 @@ class _Result(msgspec.Struct, gc=False):
     transcription: _Transcription | None = None
 
 
-class _Item(msgspec.Struct, gc=False):
+class Listed(msgspec.Struct, dict=True):
+    """What sync decodes of a listed job: the columns' fields (msgspec skips the rest of the
+    transcript without building it), plus what a listing checks (id, status, created_at,
+    custom_metadata). Listings keep the job's bytes in ``__dict__`` (``raw_json``)."""
+
     id: str
     status: str
     created_at: str
     kind: str | None = None
     completed_at: str | None = None
     error_code: int | None = None
-    custom_metadata: msgspec.Raw = msgspec.field(default_factory=lambda: msgspec.Raw(b"null"))
+    custom_metadata: Any = None
     file: _File | None = None
     result: _Result | None = None
+
+    @property
+    def raw_json(self) -> bytes | None:
+        raw = self.__dict__.get(RAW_JSON_KEY)
+        return raw if isinstance(raw, bytes) else None
 
 
 class _Page(msgspec.Struct, gc=False):
@@ -88,7 +108,7 @@ class _Page(msgspec.Struct, gc=False):
     next: str | None = None
 
 
-_item_decoder = msgspec.json.Decoder(_Item)
+_item_decoder = msgspec.json.Decoder(Listed)
 _page_decoder = msgspec.json.Decoder(_Page)
 _encode = msgspec.json.encode
 
@@ -97,15 +117,23 @@ def decode_item(raw: bytes | msgspec.Raw, kind: str, url: str = "") -> Row:
     """A Row from one job's JSON bytes; malformed JSON raises DecodeError."""
     try:
         item = _item_decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise DecodeError(f"unexpected job JSON from {url}: {exc}", url=url) from exc
+    return row_of(item, kind, bytes(raw), url)
+
+
+def row_of(item: Listed, kind: str, data: bytes, url: str = "") -> Row:
+    """The Row of a decoded job whose JSON bytes are ``data``."""
+    try:
         created_ms = parse_ms(item.created_at)
-    except (msgspec.DecodeError, ValueError) as exc:
+    except ValueError as exc:
         raise DecodeError(f"unexpected job JSON from {url}: {exc}", url=url) from exc
     meta = item.result.metadata if item.result else None
     trans = item.result.transcription if item.result else None
     duration = meta.audio_duration if meta and meta.audio_duration is not None else None
     if duration is None and item.file is not None:
         duration = item.file.audio_duration
-    custom = bytes(item.custom_metadata)
+    custom = item.custom_metadata
     return Row(
         id=item.id,
         kind=item.kind or kind,
@@ -117,8 +145,8 @@ def decode_item(raw: bytes | msgspec.Raw, kind: str, url: str = "") -> Row:
         billing_time=meta.billing_time if meta else None,
         languages=_encode(trans.languages).decode() if trans and trans.languages else None,
         error_code=item.error_code,
-        custom_metadata=None if custom == b"null" else custom.decode(),
-        data=bytes(raw),
+        custom_metadata=None if custom is None else _encode(custom).decode(),
+        data=data,
     )
 
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._errors import NotFoundError
 from ..resources import job_path
+from ..resources._listing import sharded_stream
 from ._errors import SyncError
-from ._model import Row, Scope, decode_item, decode_page
+from ._model import Listed, Row, Scope, decode_item, decode_page, row_of
 
 if TYPE_CHECKING:
     from ..resources._listing import JobCollection
@@ -50,7 +51,6 @@ class Remote:
         progress: Callable[[int], None] | None = None,
     ) -> None:
         self._transport = collection._transport
-        self._collection = collection
         self.shards = shards
         self.scope = scope
         self.page_size = page_size
@@ -121,17 +121,15 @@ class Remote:
             return
         head = {r.id for r in first}
         cp = self.scope.checkpoint(lo, hi, statuses=statuses, page_size=self.page_size)
-        stream = self._collection.list(
-            status=list(cp.status) or None,
-            before_date=cp.before_date,
-            after_date=cp.after_date,
-            custom_metadata=self.scope.metadata,
-            page_size=self.page_size,
-            concurrency=self.concurrency,
+        stream = sharded_stream(
+            self._transport,
+            cp,
+            Listed,
             shards=self.shards,
+            concurrency=self.concurrency,
             max_depth=self.max_depth,
-            lean=True,
             raw_json=True,
+            on_mismatch="raise",
         )
         kind, batch = self.scope.kind, list[Row]()
         try:
@@ -142,7 +140,7 @@ class Remote:
                     raw = item.raw_json
                     if raw is None:  # pragma: no cover (raw_json=True always keeps it)
                         raise SyncError("the listing did not keep the job's JSON")
-                    batch.append(decode_item(raw, kind))
+                    batch.append(row_of(item, kind, raw))
                     if len(batch) >= self.page_size:
                         self._learn(batch)
                         yield batch

@@ -18,11 +18,11 @@ from ._model import Row
 
 __all__ = [
     "EXPORT_COLUMNS",
+    "UPSERT_SET",
     "JobStore",
     "StoredJob",
     "Window",
     "change_of",
-    "changes_to_write",
     "open_store",
 ]
 
@@ -54,33 +54,20 @@ class StoredJob(NamedTuple):
     sync_run: int | None
 
 
-class Existing(NamedTuple):
-    """The stored state of a job about to be written."""
-
-    data: bytes
-    deleted: bool
-    sync_run: int | None
-    sync_base: str | None
-
-
-def changes_to_write(
-    rows: Sequence[Row], existing: dict[str, Existing], run: int
-) -> list[tuple[Row, str]]:
-    """The rows that differ from what is stored, each with its ``sync_base``: what the job was
-    when run ``run`` first touched it (``absent``, ``live`` or ``dead``), so that a report of
-    a run resumed after a crash still counts from the state before the run began."""
-    out: list[tuple[Row, str]] = []
-    for row in rows:
-        old = existing.get(row.id)
-        if old is None:
-            out.append((row, "absent"))
-        elif old.deleted or old.data != row.data:
-            if old.sync_run == run and old.sync_base is not None:
-                base = old.sync_base
-            else:
-                base = "dead" if old.deleted else "live"
-            out.append((row, base))
-    return out
+UPSERT_SET = """kind = excluded.kind, status = excluded.status,
+    created_at = excluded.created_at, completed_at = excluded.completed_at,
+    audio_duration = excluded.audio_duration, billing_time = excluded.billing_time,
+    languages = excluded.languages, error_code = excluded.error_code,
+    custom_metadata = excluded.custom_metadata, data = excluded.data, deleted_at = NULL,
+    synced_at = excluded.synced_at, created_ms = excluded.created_ms,
+    sync_run = excluded.sync_run,
+    sync_base = CASE WHEN jobs.sync_run = excluded.sync_run AND jobs.sync_base IS NOT NULL
+        THEN jobs.sync_base WHEN jobs.deleted_at IS NOT NULL THEN 'dead' ELSE 'live' END"""
+"""The ``ON CONFLICT (id) DO UPDATE SET`` of both stores' upsert (inserted rows carry
+``sync_base = 'absent'``). ``sync_base`` is what the job was when this run first touched it
+(``absent``, ``live`` or ``dead``), so that the report of a run resumed after a crash still
+counts from the state before the run began. Each store adds a ``WHERE`` that skips a live row
+whose JSON did not change: the comparison happens in the database, in one statement."""
 
 
 def change_of(base: str | None, live: bool) -> str | None:

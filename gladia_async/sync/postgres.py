@@ -17,11 +17,10 @@ from ._errors import StoreLockedError, SyncError
 from ._model import Row
 from ._store import (
     EXPORT_COLUMNS,
-    Existing,
+    UPSERT_SET,
     JobStore,
     StoredJob,
     change_of,
-    changes_to_write,
 )
 
 __all__ = ["PostgresStore"]
@@ -56,18 +55,13 @@ CREATE TABLE IF NOT EXISTS gladia_sync_windows (
 );
 """
 
-_UPSERT = """
+_UPSERT = f"""
 INSERT INTO jobs (id, kind, status, created_at, completed_at, audio_duration, billing_time,
     languages, error_code, custom_metadata, data, deleted_at, synced_at, created_ms, sync_run,
     sync_base)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13, $14, $15)
-ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
-    created_at = excluded.created_at, completed_at = excluded.completed_at,
-    audio_duration = excluded.audio_duration, billing_time = excluded.billing_time,
-    languages = excluded.languages, error_code = excluded.error_code,
-    custom_metadata = excluded.custom_metadata, data = excluded.data, deleted_at = NULL,
-    synced_at = excluded.synced_at, created_ms = excluded.created_ms,
-    sync_run = excluded.sync_run, sync_base = excluded.sync_base
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $13, $14, 'absent')
+ON CONFLICT (id) DO UPDATE SET {UPSERT_SET}
+WHERE jobs.deleted_at IS NOT NULL OR jobs.data::text IS DISTINCT FROM excluded.data::text
 """
 
 _STATE = (
@@ -189,40 +183,29 @@ class PostgresStore(JobStore):
     ) -> None:
         async with self._mutex, self._db.transaction():
             db = self._db
-            existing = {
-                r["id"]: Existing(r["data"].encode(), r["deleted"], r["sync_run"], r["sync_base"])
-                for r in await db.fetch(
-                    "SELECT id, data::text AS data, deleted_at IS NOT NULL AS deleted, "
-                    "sync_run, sync_base FROM jobs WHERE id = ANY($1::text[])",
-                    [r.id for r in rows],
-                )
-            }
             now = dt.datetime.now(dt.UTC)
-            writes = changes_to_write(rows, existing, run)
-            if writes:
-                await db.executemany(
-                    _UPSERT,
-                    [
-                        (
-                            r.id,
-                            r.kind,
-                            r.status,
-                            _instant(r.created_at),
-                            _instant(r.completed_at),
-                            r.audio_duration,
-                            r.billing_time,
-                            r.languages,
-                            r.error_code,
-                            r.custom_metadata,
-                            r.data.decode(),
-                            now,
-                            r.created_ms,
-                            run,
-                            base,
-                        )
-                        for r, base in writes
-                    ],
-                )
+            await db.executemany(
+                _UPSERT,
+                [
+                    (
+                        r.id,
+                        r.kind,
+                        r.status,
+                        _instant(r.created_at),
+                        _instant(r.completed_at),
+                        r.audio_duration,
+                        r.billing_time,
+                        r.languages,
+                        r.error_code,
+                        r.custom_metadata,
+                        r.data.decode(),
+                        now,
+                        r.created_ms,
+                        run,
+                    )
+                    for r in rows
+                ],
+            )
             if state is not None:
                 await db.execute(_STATE, state[0], json.dumps(state[1]))
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -22,16 +24,20 @@ from ._errors import StoreLockedError, SyncError
 from ._model import Row
 from ._store import (
     EXPORT_COLUMNS,
-    Existing,
+    UPSERT_SET,
     JobStore,
     StoredJob,
     change_of,
-    changes_to_write,
 )
 
 __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
+
+PAGE_SIZE = 65536
+WAL_LIMIT = 64 * 1024 * 1024
+"""A WAL file larger than this after a commit is checkpointed by the writer (_Checkpointer),
+and one that is reset is truncated to it."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -63,19 +69,35 @@ CREATE TABLE IF NOT EXISTS gladia_sync_windows (
 );
 """
 
-_UPSERT = """
-INSERT INTO jobs (id, kind, status, created_at, completed_at, audio_duration, billing_time,
-    languages, error_code, custom_metadata, data, deleted_at, synced_at, created_ms, sync_run,
-    sync_base)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), NULL, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, status = excluded.status,
-    created_at = excluded.created_at, completed_at = excluded.completed_at,
-    audio_duration = excluded.audio_duration, billing_time = excluded.billing_time,
-    languages = excluded.languages, error_code = excluded.error_code,
-    custom_metadata = excluded.custom_metadata, data = excluded.data, deleted_at = NULL,
-    synced_at = excluded.synced_at, created_ms = excluded.created_ms,
-    sync_run = excluded.sync_run, sync_base = excluded.sync_base
-"""
+_COLUMNS = """INSERT INTO jobs (id, kind, status, created_at, completed_at, audio_duration,
+    billing_time, languages, error_code, custom_metadata, data, deleted_at, synced_at, created_ms,
+    sync_run, sync_base)"""
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT), NULL, ?, ?, ?, 'absent')"
+_ROW_PARAMS = _ROW.count("?")
+_ON_CONFLICT = f"""ON CONFLICT (id) DO UPDATE SET {UPSERT_SET}
+    WHERE jobs.deleted_at IS NOT NULL OR jobs.data IS NOT excluded.data"""
+_UPSERT = f"{_COLUMNS} VALUES {_ROW} {_ON_CONFLICT}"
+"""The upsert of one row (``_upsert_sql(n)`` is that of n rows in one statement)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(n: int) -> str:
+    return f"{_COLUMNS} VALUES {', '.join([_ROW] * n)} {_ON_CONFLICT}"
+
+
+def _upsert_rows(c: sqlite3.Connection, most: int, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Upsert ``rows`` in as few statements as SQLite's parameter limit allows.
+
+    Why not ``executemany``: it takes the GIL back after every row, and while the event loop's
+    thread decodes pages each of those waits can last up to the interpreter's switch interval;
+    one statement for many rows waits once (measured: the first sync of 20,000 jobs 25% faster).
+    Batches are mostly whole pages, so the few statement sizes stay in sqlite3's cache.
+    """
+    parts = -(-len(rows) // most)
+    size = -(-len(rows) // max(parts, 1))
+    for i in range(0, len(rows), size):
+        chunk = rows[i : i + size]
+        c.execute(_upsert_sql(len(chunk)), [v for row in chunk for v in row])
 
 
 def now_iso() -> str:
@@ -109,6 +131,58 @@ def _range_sql(
     return " AND ".join(where), args
 
 
+class _Checkpointer:
+    """Copies the WAL into the database from its own thread and connection, so that commits
+    do not wait for it: a checkpoint copies and syncs megabytes (measured: a third of the
+    database's share of a first sync when the committing thread ran it).
+
+    The writer asks after each commit; asks made during a checkpoint are merged into the next
+    one. ``running`` is held during each checkpoint.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.failed = False
+        self.running = threading.Lock()
+        self._path = path
+        self._cond = threading.Condition()
+        self._asked = self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="gladia-sqlite-wal", daemon=True)
+        self._thread.start()
+
+    def ask(self) -> None:
+        with self._cond:
+            self._asked = True
+            self._cond.notify()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            self.failed = True
+            return
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            while True:
+                with self._cond:
+                    while not (self._asked or self._stopping):
+                        self._cond.wait()
+                    if self._stopping:
+                        return
+                    self._asked = False
+                with self.running:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            self.failed = True  # the writer checkpoints by itself from now on
+        finally:
+            conn.close()
+
+
 class SQLiteStore(JobStore):
     """``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``."""
 
@@ -123,6 +197,8 @@ class SQLiteStore(JobStore):
         self._conn: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._rows_per_statement = 1
+        self._wal: _Checkpointer | None = None
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self._pool is None:
@@ -145,10 +221,19 @@ class SQLiteStore(JobStore):
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._conn = conn
         conn.execute("PRAGMA busy_timeout = 10000")
-        conn.execute("PRAGMA page_size = 16384")  # a new file only: most jobs fill a page
+        # A new file only. Jobs are kilobytes to megabytes: with 64 KiB pages several small
+        # jobs share a page instead of one 10 KB job per 16 KiB page (measured: 256 vs 321 MB
+        # for 20,000 one-minute jobs, and the first sync 1.3x faster).
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # SQLite before 3.32 allows 999 parameters a statement, later ones 32,766.
+        limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        self._rows_per_statement = min(1024, limit // _ROW_PARAMS)
         conn.executescript(SCHEMA)
+        conn.execute("PRAGMA wal_autocheckpoint = 0")  # the _Checkpointer's job
+        conn.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")  # the WAL's size when reset
+        self._wal = _Checkpointer(self.path)
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None
@@ -160,6 +245,9 @@ class SQLiteStore(JobStore):
             pool.shutdown(wait=False)
 
     def _close(self) -> None:
+        wal, self._wal = self._wal, None
+        if wal is not None:
+            wal.stop()
         conn, self._conn = self._conn, None
         if conn is not None:
             conn.close()
@@ -198,6 +286,20 @@ class SQLiteStore(JobStore):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        wal = self._wal
+        if wal is None:
+            return
+        if wal.failed:  # back to checkpoints by the writer, at SQLite's default interval
+            self._wal = None
+            wal.stop()
+            conn.execute("PRAGMA wal_autocheckpoint = 1000")
+            return
+        if _size(self.path + "-wal") > WAL_LIMIT:
+            # The checkpoints fell behind the commits (the WAL is reset only once one of them
+            # has copied every frame): wait for the running one and copy the rest now.
+            with wal.running:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        wal.ask()
 
     # -- state --
 
@@ -231,20 +333,10 @@ class SQLiteStore(JobStore):
         self, rows: Sequence[Row], run: int, state: tuple[str, dict[str, Any]] | None = None
     ) -> None:
         def work(c: sqlite3.Connection) -> None:
-            existing: dict[str, Existing] = {}
-            ids = [r.id for r in rows]
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                for id_, data, deleted, srun, base in c.execute(
-                    "SELECT id, CAST(data AS BLOB), deleted_at IS NOT NULL, sync_run, sync_base "
-                    "FROM jobs "
-                    f"WHERE id IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                ):
-                    existing[id_] = Existing(data, bool(deleted), srun, base)
             now = now_iso()
-            c.executemany(
-                _UPSERT,
+            _upsert_rows(
+                c,
+                self._rows_per_statement,
                 [
                     (
                         r.id,
@@ -261,9 +353,8 @@ class SQLiteStore(JobStore):
                         now,
                         r.created_ms,
                         run,
-                        base,
                     )
-                    for r, base in changes_to_write(rows, existing, run)
+                    for r in rows
                 ],
             )
             if state is not None:
@@ -341,6 +432,13 @@ def _put_state(c: sqlite3.Connection, scope: str, state: dict[str, Any]) -> None
         "state = excluded.state",
         (scope, json.dumps(state)),
     )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _try_lock(fd: int) -> None:
