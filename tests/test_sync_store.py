@@ -52,6 +52,8 @@ async def test_an_upsert_writes_only_what_changed_and_remembers_the_state_before
     async with open_store(store_url) as st:
         await st.upsert([row(n) for n in range(5)], run=1)
         assert await st.run_counts(1) == {"new": 5, "changed": 0, "deleted": 0}
+        await st.upsert([], run=1, state=("scope", {"pin": 7}))  # only the state
+        assert await st.load_state("scope") == {"pin": 7}
 
         await st.upsert([row(n) for n in range(5)], run=2)
         assert await st.run_counts(2) == {"new": 0, "changed": 0, "deleted": 0}

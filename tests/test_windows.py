@@ -169,10 +169,28 @@ async def test_sharded_walk_equals_the_plain_walk(variant: str) -> None:
                     assert held <= 3 * 2
         assert got == expected  # API order, each once
         assert max(list_depths(fake)) <= 250
-        assert stream.stats.windows >= len(expected) // 250
+        st = stream.stats
+        assert st.requests == len(fake.requests.for_route("*.list"))
+        assert st.probes == st.requests - st.pages
+        assert st.windows >= len(expected) // 250
+        assert st.rewalks == st.rewinds == 0
         assert stream.stats.max_in_flight <= 3 * 2 - 2  # the head's share of the budget
     finally:
         await fake.close()
+
+
+async def test_walk_stats_count_every_request_once() -> None:
+    """30 jobs, 2 shards: two windows of 15 (pages of 10 and 5 each), each re-counted by one
+    probe after its walk, after four planning probes."""
+    async with FakeGladia(api_key=KEY, jobs=30, seed=8, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            fake.requests.clear()
+            stream = gladia.pre_recorded.list(shards=2, max_depth=250, page_size=10, lean=True)
+            async with stream:
+                assert len([job async for job in stream]) == 30
+        st = stream.stats
+        assert (st.windows, st.pages, st.probes, st.rewalks, st.rewinds) == (2, 4, 6, 0, 0)
+        assert st.requests == len(fake.requests) == 10
 
 
 async def test_sharded_walk_filters_live_and_max_items() -> None:
@@ -254,6 +272,25 @@ async def test_a_failure_carries_a_checkpoint_that_resumes_exactly() -> None:
                     failures += 1
         assert failures >= 2
         assert got == fake.store.ids()
+
+
+async def test_a_window_emptied_during_its_walk_ends_after_a_recount_of_zero() -> None:
+    """Every job of the window being walked is deleted after its first item: the re-count
+    finds 0, the empty pass is verified as empty, and the other windows come exactly once."""
+    async with FakeGladia(api_key=KEY, jobs=300, seed=22, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            seen: list[str] = []
+            async with gladia.pre_recorded.list(
+                shards=1, max_depth=100, page_size=20, concurrency=1, lean=True
+            ) as stream:
+                async for job in stream:
+                    if not seen:
+                        for job_id in fake.store.ids()[: stream._ahead[0].pre]:
+                            fake.store.remove(job_id)
+                    seen.append(job.id)
+        assert len(seen) == len(set(seen))
+        assert set(fake.store.ids()) <= set(seen)
+        assert stream.stats.rewalks >= 1
 
 
 async def test_deleting_in_the_window_being_walked_never_loses_a_job() -> None:

@@ -66,6 +66,35 @@ async def test_count_small_listings_cost_about_log2_n(n: int) -> None:
             assert sum(limits) <= 64 + 2 * 50 + used  # probes, never full pages
 
 
+GALLOP = [(63, 1), (127, 1), (255, 1), (511, 1), (1023, 1)]
+CUTS = [(350, 50)] * 4
+
+
+@pytest.mark.parametrize(
+    ("n", "depth", "probes"),
+    [
+        (0, 5000, [(63, 1), (0, 64)]),
+        (1, 5000, [(63, 1), (0, 64)]),
+        (64, 5000, [(63, 1), (127, 1), (64, 64)]),
+        (65, 5000, [(63, 1), (127, 1), (64, 64)]),
+        (777, 5000, [*GALLOP, (767, 1), (895, 1), (831, 1), (768, 64)]),
+        # Deeper than max_depth: the gallop stops at its cap, the deepest pages of 50 cut the
+        # listing at gaps, and the last window is counted like a short listing.
+        (1500, 400, [*GALLOP[:3], (399, 1), *CUTS, *GALLOP[:3], (349, 1), (302, 1), (303, 47)]),
+    ],
+)  # fmt: skip
+async def test_count_probes_are_exactly_these(
+    n: int, depth: int, probes: list[tuple[int, int]]
+) -> None:
+    """The cost pinned request by request, as (offset, limit): gallop with limit=1 probes at
+    2^k - 1 from 63, bisect down to 64 jobs, then one page of at most 64 for the rest."""
+    async with FakeGladia(api_key=KEY, jobs=n, seed=n, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            assert await gladia.pre_recorded.count(max_depth=depth) == n
+    sent = [(int(r.param("offset") or 0), int(r.param("limit") or 0)) for r in fake.requests]
+    assert sent == probes
+
+
 async def test_count_beyond_max_depth_splits_by_time_and_adds() -> None:
     async with FakeGladia(api_key=KEY, jobs=3_000, seed=2, transcript_seconds=0) as fake:
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
@@ -91,11 +120,13 @@ async def test_count_is_pinned_and_ties_at_the_edge_are_not_cut() -> None:
 
 
 async def test_count_refuses_bad_max_depth() -> None:
-    async with FakeGladia(api_key=KEY, jobs=1) as fake:
+    async with FakeGladia(api_key=KEY, jobs=5, transcript_seconds=0) as fake:
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
             with pytest.raises(GladiaConfigError):
                 await gladia.pre_recorded.count(max_depth=1)
             assert fake.stats["requests"] == 0
+            assert await gladia.pre_recorded.count(max_depth=2) == 5  # the smallest allowed
+            assert max(int(r.param("offset") or 0) for r in fake.requests) < 2
 
 
 async def test_count_finds_an_offset_cap_and_a_bad_request_still_fails() -> None:
