@@ -193,6 +193,25 @@ async def test_walk_stats_count_every_request_once() -> None:
         assert st.requests == len(fake.requests) == 10
 
 
+async def test_walk_stats_add_up_the_windows_streams() -> None:
+    """Refused pages (429) are re-requested by the window's stream: the walk's stats add up
+    every window's requests, pages and refusals, and match the requests the server saw."""
+    async with FakeGladia(api_key=KEY, jobs=400, seed=8, transcript_seconds=0) as fake:
+        refuse = {"status": 429, "headers": {"Retry-After": "0"}}
+        fake.inject("pre_recorded.list", "status", on={8, 9, 15}, times=None, **refuse)
+        policy = RetryPolicy(max_retries=0, base_delay=0, max_delay=0)
+        async with GladiaClient(api_key=KEY, base_url=fake.url, retry_policy=policy) as gladia:
+            stream = gladia.pre_recorded.list(
+                shards=1, max_depth=150, page_size=20, concurrency=1, lean=True
+            )
+            async with stream:
+                assert [job.id async for job in stream] == fake.store.ids()
+        st = stream.stats
+        assert st.rate_limited == sum(r.status == 429 for r in fake.requests) == 3
+        assert st.requests == st.pages + st.probes + st.rate_limited == len(fake.requests)
+        assert (st.items, st.duplicates, st.wasted, st.cancelled) == (400, 0, 0, 0)
+
+
 async def test_sharded_walk_filters_live_and_max_items() -> None:
     async with FakeGladia(
         api_key=KEY, jobs=900, live_jobs=300, seed=8, transcript_seconds=0

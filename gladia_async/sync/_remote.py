@@ -103,9 +103,10 @@ class Remote:
         return list(zip(ids, rows, strict=True))
 
     async def walk(
-        self, lo: int | None, hi: int | None, *, statuses: tuple[str, ...] | None = None
+        self, lo: int | None, hi: int, *, statuses: tuple[str, ...] | None = None
     ) -> AsyncGenerator[list[Row], None]:
-        """Every job of ``[lo, hi]`` in API order, a page's worth at a time, each id once.
+        """Every job of ``[lo, hi]`` in API order, a page's worth at a time, each id once
+        (``hi`` is always given: it pins the listing, as ``list()`` pins it to now).
 
         One request when the range fits in a page (most walks of a later run). A longer range
         is walked as time windows (``list(shards=...)``): no request deeper than ``max_depth``,

@@ -1,7 +1,7 @@
 """SQLiteStore: the embedded default store, standard library only.
 
 One dedicated thread owns the connection, so database work never blocks the event loop. WAL
-journal, one transaction per batch. The sync lock is an OS file lock next to the database
+journal, one transaction per batch, checkpoints by a second thread with its own connection. The sync lock is an OS file lock next to the database
 (``PATH.lock``): released by the kernel when the process ends, even on SIGKILL.
 """
 
