@@ -122,3 +122,73 @@ async def test_a_job_restored_into_an_empty_scope_is_restored(store_url: str) ->
         report = await sync(g.pre_recorded, store_url)
         assert (report.new, report.changed, report.deleted, report.unchanged) == (0, 1, 0, 0)
         assert live_ids(await table(store_url)) == {records[1].id}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"page_size": 0},
+        {"concurrency": 0},
+        {"max_depth": 1},
+        {"window_size": 0},
+        {"window_size": 100, "max_depth": 100},  # a window must fit above max_depth
+        {"lookback": -0.001},
+    ],
+)
+async def test_bad_arguments_are_refused_before_any_request(
+    tmp_path: Any, bad: dict[str, Any]
+) -> None:
+    async with fake(jobs=5, seed=30) as f, client(f) as g:
+        with pytest.raises(GladiaConfigError):
+            await sync(g.pre_recorded, sqlite_url(tmp_path), **bad)
+        assert len(f.requests) == 0
+
+
+async def test_the_smallest_arguments_allowed_work(tmp_path: Any) -> None:
+    """page_size=1, concurrency=1, max_depth=2, window_size=1 and lookback=0 are valid."""
+    async with fake(jobs=7, seed=31) as f, client(f) as g:
+        args = {"page_size": 1, "concurrency": 1, "max_depth": 2, "window_size": 1, "lookback": 0}
+        report = await sync(g.pre_recorded, sqlite_url(tmp_path), **args)
+        assert (report.new, report.windows) == (7, 7)
+        assert live_ids(await table(sqlite_url(tmp_path))) == set(truth(f))
+
+
+async def test_an_unopened_store_is_opened_and_left_open(tmp_path: Any) -> None:
+    from gladia_async.sync import open_store
+
+    async with fake(jobs=12, seed=32) as f, client(f) as g:
+        store = open_store(sqlite_url(tmp_path))
+        try:
+            assert (await sync(g.pre_recorded, store)).new == 12
+            assert len(await store.export_rows("pre-recorded", None, None, (), None, 50)) == 12
+        finally:
+            await store.close()
+
+
+async def test_a_scope_with_a_before_date_never_stores_a_later_job(store_url: str) -> None:
+    async with fake(jobs=120, seed=33) as f, client(f) as g:
+        ids = f.store.ids()  # newest first
+        cut = f.store.jobs[ids[40]].created_at  # jobs strictly before it: ids[41:] (no ties)
+        report = await sync(g.pre_recorded, store_url, before_date=cut)
+        assert report.new == len(ids) - 41
+        assert live_ids(await table(store_url)) == set(ids[41:])
+        again = await sync(g.pre_recorded, store_url, before_date=cut)
+        assert (again.new, again.unchanged) == (0, len(ids) - 41)
+
+
+def test_a_report_counts_nothing_it_was_not_told() -> None:
+    from gladia_async.sync import SyncReport
+
+    report = SyncReport(1, 2, 3, 4, requests=5, bytes=6, seconds=0.5)
+    assert (report.windows, report.searched, report.first) == (0, 0, False)
+
+
+@pytest.mark.parametrize(("jobs", "max_depth", "windows"), [(120, 50, 3), (4_100, 5000, 3)])
+async def test_windows_default_to_2000_jobs_or_just_under_max_depth(
+    tmp_path: Any, jobs: int, max_depth: int, windows: int
+) -> None:
+    """120 jobs under max_depth=50: windows of 49 (49 + 49 + 22); 4,100 jobs by default:
+    windows of 2,000 (2,000 + 2,000 + 100)."""
+    async with fake(jobs=jobs, seed=34) as f, client(f) as g:
+        report = await sync(g.pre_recorded, sqlite_url(tmp_path), max_depth=max_depth)
+        assert (report.new, report.windows) == (jobs, windows)
