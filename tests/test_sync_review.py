@@ -183,12 +183,12 @@ def test_a_report_counts_nothing_it_was_not_told() -> None:
     assert (report.windows, report.searched, report.first) == (0, 0, False)
 
 
-@pytest.mark.parametrize(("jobs", "max_depth", "windows"), [(120, 50, 3), (4_100, 5000, 3)])
+@pytest.mark.parametrize(("jobs", "max_depth", "windows"), [(98, 50, 2), (4_001, 5000, 3)])
 async def test_windows_default_to_2000_jobs_or_just_under_max_depth(
     tmp_path: Any, jobs: int, max_depth: int, windows: int
 ) -> None:
-    """120 jobs under max_depth=50: windows of 49 (49 + 49 + 22); 4,100 jobs by default:
-    windows of 2,000 (2,000 + 2,000 + 100)."""
+    """98 jobs under max_depth=50: two windows of 49; 4,001 jobs by default: windows of
+    2,000 (2,000 + 2,000 + 1)."""
     async with fake(jobs=jobs, seed=34) as f, client(f) as g:
         report = await sync(g.pre_recorded, sqlite_url(tmp_path), max_depth=max_depth)
         assert (report.new, report.windows) == (jobs, windows)
