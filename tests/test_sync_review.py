@@ -192,3 +192,35 @@ async def test_windows_default_to_2000_jobs_or_just_under_max_depth(
     async with fake(jobs=jobs, seed=34) as f, client(f) as g:
         report = await sync(g.pre_recorded, sqlite_url(tmp_path), max_depth=max_depth)
         assert (report.new, report.windows) == (jobs, windows)
+
+
+async def test_a_failing_walk_keeps_every_page_it_fetched(tmp_path: Any) -> None:
+    """The API fails for good in the middle of the first walk: the run raises that error, and
+    every job the walk had brought (as reported to ``progress``) is in the table."""
+    from gladia_async import InternalServerError
+
+    async with fake(jobs=2_000, seed=35) as f, client(f) as g:
+        f.inject("pre_recorded.list", "status", status=500, on={12}, times=None)
+        walked: list[int] = []
+        with pytest.raises(InternalServerError):
+            await sync(g.pre_recorded, sqlite_url(tmp_path), page_size=50, progress=walked.append)
+        assert sum(walked) > 0
+        assert len(await table(sqlite_url(tmp_path))) == sum(walked)
+
+
+async def test_a_failing_database_stops_the_walk_at_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first write (a transaction of 1,000 jobs) fails: the run raises that error without
+    walking the rest of the 10,000 jobs."""
+    from gladia_async.sync import SyncError
+    from gladia_async.sync.sqlite import SQLiteStore
+
+    async def full(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise SyncError("disk full")
+
+    monkeypatch.setattr(SQLiteStore, "upsert", full)
+    async with fake(jobs=10_000, seed=36) as f, client(f) as g:
+        with pytest.raises(SyncError, match="disk full"):
+            await sync(g.pre_recorded, sqlite_url(tmp_path))
+        assert len(f.requests.for_route("*.list")) < 50  # of 100 pages
