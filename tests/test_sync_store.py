@@ -3,8 +3,10 @@ SQLite's multi-row statements, and its checkpointer thread that keeps the WAL bo
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +79,9 @@ async def test_an_upsert_writes_only_what_changed_and_remembers_the_state_before
     assert rows["job-1"]["data"] == row(1, "c").data.decode()
 
 
-@pytest.mark.parametrize("most", [1, 3, 64, 1024])
+@pytest.mark.parametrize("most", [1, 3, 71, 1024])
 async def test_sqlite_writes_many_rows_in_few_statements(tmp_path: Path, most: int) -> None:
-    """Rows go in statements of up to ``most`` rows (64 is what SQLite before 3.32 allows):
+    """Rows go in statements of up to ``most`` rows (71 is what SQLite before 3.32 allows):
     every row arrives exactly, in as few statements as that limit allows."""
     st = SQLiteStore(sqlite_url(tmp_path))
     statements: list[str] = []
@@ -137,7 +139,9 @@ async def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None
     works; every row is in the database file once the store is closed, and the thread ends."""
     url = sqlite_url(tmp_path)
     async with SQLiteStore(url) as st:
-        assert st._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        pragmas = ("wal_autocheckpoint", "page_size", "synchronous", "busy_timeout")
+        got = [st._db.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas]
+        assert got == [0, 65536, 1, 10000]  # 1: NORMAL, safe in WAL mode
         for batch in range(5):
             await st.upsert([row(batch * 10 + n, size=30_000) for n in range(10)], run=1)
     assert not [t for t in threading.enumerate() if t.name == "gladia-sqlite-wal"]
@@ -174,3 +178,61 @@ def test_the_upsert_statements_share_one_conflict_rule() -> None:
 
     assert _store.UPSERT_SET in sqlite_store._upsert_sql(2)
     assert _store.UPSERT_SET in postgres._UPSERT
+
+
+def settle(wal: sqlite_store._Checkpointer) -> None:
+    """Wait until the checkpoint thread has done what it was asked."""
+    while wal._asked or wal.running.locked():
+        time.sleep(0.001)
+
+
+async def test_background_checkpoints_keep_the_wal_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the writer's own limit out of reach, the checkpoint thread alone keeps the WAL at
+    about one transaction: each checkpoint copies every frame, and the next commit restarts
+    the WAL from its beginning."""
+    monkeypatch.setattr(sqlite_store, "WAL_LIMIT", 1 << 40)
+    url = sqlite_url(tmp_path)
+    wal_path = url[len("sqlite:///") :] + "-wal"
+    sizes = []
+    async with SQLiteStore(url) as st:
+        wal = st._wal
+        assert wal is not None
+        for batch in range(30):  # 9 MB of JSON in all
+            await st.upsert([row(batch * 10 + n, size=30_000) for n in range(10)], run=1)
+            await asyncio.to_thread(settle, wal)
+            sizes.append(sqlite_store._size(wal_path))
+    assert max(sizes) < 3 * sizes[0], sizes  # not growing with the 30 transactions
+
+
+async def test_an_old_sqlite_gets_statements_of_71_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite before 3.32 allows 999 parameters a statement: 71 rows of 14."""
+    connect = sqlite3.connect
+
+    def old(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn: sqlite3.Connection = connect(*args, **kwargs)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", old)
+    async with SQLiteStore(sqlite_url(tmp_path)) as st:
+        assert st._rows_per_statement == 71
+        await st.upsert([row(n) for n in range(200)], run=1)
+    assert len(await table(sqlite_url(tmp_path))) == 200
+
+
+async def test_a_failed_write_leaves_nothing_of_its_batch(tmp_path: Path) -> None:
+    """A batch is one transaction: a row the table refuses (no status) fails the whole batch,
+    its error is raised, and the rows before it in the batch are not kept."""
+    url = sqlite_url(tmp_path)
+    async with SQLiteStore(url) as st:
+        await st.upsert([row(0)], run=1)
+        bad = msgspec.structs.replace(row(3), status=None)  # type: ignore[arg-type]
+        with pytest.raises(sqlite3.IntegrityError):
+            await st.upsert([row(1), row(2), bad], run=2, state=("scope", {"pin": 1}))
+        assert await st.load_state("scope") is None
+        await st.upsert([row(4)], run=3)  # the store still works
+    assert set(await table(url)) == {"job-0", "job-4"}

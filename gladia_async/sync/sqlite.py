@@ -1,8 +1,9 @@
 """SQLiteStore: the embedded default store, standard library only.
 
 One dedicated thread owns the connection, so database work never blocks the event loop. WAL
-journal, one transaction per batch, checkpoints by a second thread with its own connection. The sync lock is an OS file lock next to the database
-(``PATH.lock``): released by the kernel when the process ends, even on SIGKILL.
+journal, one transaction per batch, checkpoints by a second thread with its own connection.
+The sync lock is an OS file lock next to the database (``PATH.lock``): released by the kernel
+when the process ends, even on SIGKILL.
 """
 
 from __future__ import annotations
@@ -175,8 +176,9 @@ class _Checkpointer:
                         self._cond.wait()
                     if self._stopping:
                         return
-                    self._asked = False
                 with self.running:
+                    with self._cond:
+                        self._asked = False  # an ask from now on gets the next checkpoint
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error:
             self.failed = True  # the writer checkpoints by itself from now on
