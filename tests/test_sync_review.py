@@ -224,3 +224,66 @@ async def test_a_failing_database_stops_the_walk_at_once(
         with pytest.raises(SyncError, match="disk full"):
             await sync(g.pre_recorded, sqlite_url(tmp_path))
         assert len(f.requests.for_route("*.list")) < 50  # of 100 pages
+
+
+async def test_a_history_longer_than_one_scan_of_the_table(tmp_path: Any) -> None:
+    """5,100 stored jobs: the table is read in scans of 5,000; windows and counts still tile
+    the whole history, so a re-sync finds every job unchanged and one deletion deep in it."""
+    async with fake(jobs=5_100, seed=38) as f, client(f) as g:
+        url = sqlite_url(tmp_path)
+        assert (await sync(g.pre_recorded, url)).new == 5_100
+        again = await sync(g.pre_recorded, url)
+        assert (again.unchanged, again.windows, again.searched) == (5_100, 3, 0)
+        f.store.remove(f.store.ids()[5_050])
+        last = await sync(g.pre_recorded, url)
+        assert (last.deleted, last.unchanged, last.searched) == (1, 5_099, 1)
+
+
+async def test_a_filtered_scope_ignores_rows_stored_by_another_scope(tmp_path: Any) -> None:
+    """One database, an unfiltered mirror first, then a status="done" one: the second plans
+    its windows from done rows only, so it finds nothing to change and deletes nothing."""
+    async with fake(jobs=300, seed=39) as f, client(f) as g:
+        url = sqlite_url(tmp_path)
+        await sync(g.pre_recorded, url)
+        done = sum(1 for s in truth(f).values() if s == "done")
+        first = await sync(g.pre_recorded, url, status="done")
+        again = await sync(g.pre_recorded, url, status="done")
+        for report in (first, again):
+            assert (report.new, report.changed, report.deleted) == (0, 0, 0)
+            assert report.unchanged == done
+        assert again.searched == 0
+        assert live_ids(await table(url)) == set(truth(f))
+
+
+async def test_an_after_date_scope_checks_its_oldest_window_within_the_scope(
+    tmp_path: Any,
+) -> None:
+    async with fake(jobs=200, seed=40) as f, client(f) as g:
+        url = sqlite_url(tmp_path)
+        ids = f.store.ids()  # newest first
+        cut = f.store.jobs[ids[120]].created_at  # the scope: ids[:120]
+        assert (await sync(g.pre_recorded, url, after_date=cut, window_size=50)).new == 120
+        again = await sync(g.pre_recorded, url, after_date=cut, window_size=50)
+        assert (again.unchanged, again.searched, again.new) == (120, 0, 0)
+        assert live_ids(await table(url)) == set(ids[:120])
+
+
+async def test_windows_never_lose_jobs_one_millisecond_apart(tmp_path: Any) -> None:
+    """100 jobs in 100 consecutive milliseconds: no empty millisecond to cut at, so one window
+    grows past window_size (10) to hold them all (a cut there would leave a job in no window).
+    Deleting the jobs on either side of where a cut would be is found."""
+    max_depth, windows, cut = 200, 1, 10
+    from datetime import UTC, datetime, timedelta
+
+    async with fake(jobs=0, seed=41) as f, client(f) as g:
+        base = datetime(2026, 5, 1, tzinfo=UTC)
+        for k in range(100):
+            f.store.add_jobs(1, created_at=base + timedelta(milliseconds=k))
+        url = sqlite_url(tmp_path)
+        opts = {"window_size": 10, "max_depth": max_depth}
+        assert (await sync(g.pre_recorded, url, **opts)).windows == windows
+        for victim in (f.store.ids()[cut], f.store.ids()[cut - 1]):
+            f.store.remove(victim)
+            report = await sync(g.pre_recorded, url, **opts)
+            assert (report.deleted, report.unchanged) == (1, len(f.store.ids()))
+        assert live_ids(await table(url)) == set(f.store.ids())
