@@ -287,3 +287,19 @@ async def test_windows_never_lose_jobs_one_millisecond_apart(tmp_path: Any) -> N
             report = await sync(g.pre_recorded, url, **opts)
             assert (report.deleted, report.unchanged) == (1, len(f.store.ids()))
         assert live_ids(await table(url)) == set(f.store.ids())
+
+
+async def test_the_report_counts_every_request_and_the_progress_every_job(tmp_path: Any) -> None:
+    async with fake(jobs=665, seed=42) as f, client(f) as g:
+        url = sqlite_url(tmp_path)
+        walked: list[int] = []
+        first = await sync(g.pre_recorded, url, page_size=50, progress=walked.append)
+        assert first.requests == len(f.requests)
+        unfinished = sum(1 for s in truth(f).values() if s in ("queued", "processing"))
+        assert first.new == 665
+        assert sum(walked) == 665 + unfinished  # the walk, then the unfinished jobs' listing
+        f.requests.clear()
+        f.store.remove(f.store.ids()[300])
+        again = await sync(g.pre_recorded, url, page_size=50)  # probes and gets only
+        assert again.requests == len(f.requests) > 0
+        assert 0 < again.bytes < first.bytes / 10
