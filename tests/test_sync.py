@@ -303,6 +303,9 @@ async def test_a_failing_window_check_leaves_nothing_running(tmp_path: Any) -> N
         f.inject("pre_recorded.list", "status", status=400, on={4})
         with pytest.raises(BadRequestError):
             await sync(g.pre_recorded, url, window_size=30)
+        sent = len(f.requests)
+        await asyncio.sleep(0.2)  # four probe delays: a check still running would send more
+        assert len(f.requests) == sent
         f.faults.clear()
         assert (await sync(g.pre_recorded, url, window_size=30)).unchanged == 300
 
