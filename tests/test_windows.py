@@ -141,6 +141,41 @@ async def test_partition_keeps_shallow_windows_plain() -> None:
             assert sum(sizes) == 900 and max(sizes) <= 400
 
 
+GALLOP = [(63, 1), (127, 1), (255, 1), (511, 1), (1023, 1)]
+PARTITIONS = [
+    # (jobs, parts, max_depth): window sizes, then every list request as (offset, limit)
+    ((1_000, 4, 5_000), [250] * 4, [*GALLOP, (767, 1), (895, 1), (959, 1), (960, 64),
+                                    (225, 50), (475, 50), (725, 50)]),
+    ((1_000, 3, 300), [333, 334, 333], [*GALLOP[:3], (256, 45), *[(250, 50)] * 4,
+                                        *GALLOP[:2], (64, 64), (9, 50), (44, 50)]),
+    ((3_000, 5, 400), [600, 597, 603, 594, 606], [*GALLOP[:3], (399, 1), *[(350, 50)] * 8,
+                                                  *GALLOP[:3], (191, 1), (192, 64), (176, 50),
+                                                  (179, 50)]),
+    ((500, 7, 5_000), [71, 72] * 3 + [71], [*GALLOP[:4], (383, 1), (447, 1), (448, 64),
+                                            (46, 50), (118, 50), (189, 50), (261, 50),
+                                            (332, 50), (404, 50)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "sizes", "probes"), PARTITIONS)
+async def test_partition_cuts_and_requests_are_exactly_these(
+    args: tuple[int, int, int], sizes: list[int], probes: list[tuple[int, int]]
+) -> None:
+    """Pinned request by request: count the listing (cut at max_depth when deeper), then one
+    page of 50 around each target n*j/k unless a chunk edge is near enough. Windows past
+    max_depth (1,000 in 3 under 300) come back as sharded checkpoints."""
+    jobs, parts, max_depth = args
+    async with FakeGladia(api_key=KEY, jobs=jobs, seed=jobs, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            windows = await gladia.pre_recorded.partition(parts, max_depth=max_depth)
+            sent = [
+                (int(r.param("offset") or 0), int(r.param("limit") or 0)) for r in fake.requests
+            ]
+            got = [len(await plain_ids(gladia, resume=cp)) for cp in windows]
+    assert (got, sent) == (sizes, probes)
+    assert [cp.shards for cp in windows] == [1 if n > max_depth else 0 for n in sizes]
+
+
 # -- the sharded walk ---------------------------------------------------------------------------
 
 
