@@ -233,6 +233,8 @@ def test_store_urls_are_checked_without_leaking_them() -> None:
     with pytest.raises(SyncError, match="unsupported store URL scheme 'mysql'") as info:
         open_store("mysql://user:secret@db/x")
     assert "secret" not in str(info.value)
+    with pytest.raises(SyncError, match="a database URL or a JobStore"):
+        open_store(42)  # type: ignore[arg-type]
     with pytest.raises(SyncError):
         SQLiteStore("sqlite://host/x.db")
     assert SQLiteStore("sqlite:///rel/j.db").path == "rel/j.db"
