@@ -143,11 +143,18 @@ def span(cp: Checkpoint, near: str | None, far: str | None, *, oldest_first: boo
         after, before = near, far
     else:
         after, before = far, near
-    return msgspec.structs.replace(
+    return plain(
         cp,
         offset=0,
         after_date=cp.after_date if after is None else after,
         before_date=cp.before_date if before is None else before,
+    )
+
+
+def plain(cp: Checkpoint, **changes: Any) -> Checkpoint:
+    """``cp`` (with ``changes``) as a plain listing's checkpoint: no sharded-walk fields."""
+    return msgspec.structs.replace(
+        cp,
         shards=0,
         max_depth=0,
         edge=None,
@@ -156,6 +163,7 @@ def span(cp: Checkpoint, near: str | None, far: str | None, *, oldest_first: boo
         last=None,
         last_count=0,
         sketch=None,
+        **changes,
     )
 
 

@@ -13,9 +13,22 @@ from typing import Any
 
 import pytest
 
+from gladia_async import GladiaClient
 from gladia_async.testing import FakeGladia
 
 POSTGRES_ENV = "GLADIA_TEST_POSTGRES_URL"
+KEY = "test-key"
+
+
+def fake(**kwargs: Any) -> FakeGladia:
+    """A fake API for sync tests: transcripts off unless asked for."""
+    kwargs.setdefault("transcript_seconds", 0)
+    return FakeGladia(api_key=KEY, **kwargs)
+
+
+def client(f: FakeGladia) -> GladiaClient:
+    """A client of ``f`` that never retries (faults surface at once)."""
+    return GladiaClient(api_key=KEY, base_url=f.url, max_retries=0)
 
 
 def postgres_url() -> str:

@@ -10,23 +10,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from gladia_async import GladiaClient
 from gladia_async.sync import StoreLockedError, SyncReport, open_store, sync
 from gladia_async.testing import FakeGladia, Fault
-from tests._sync_helpers import live_ids, store_url, table, truth
+from tests._sync_helpers import client, fake, live_ids, store_url, table, truth
 
 __all__ = ["store_url"]
-
-KEY = "test-key"
-
-
-def fake(**kwargs: Any) -> FakeGladia:
-    kwargs.setdefault("transcript_seconds", 0)
-    return FakeGladia(api_key=KEY, **kwargs)
-
-
-def client(f: FakeGladia) -> GladiaClient:
-    return GladiaClient(api_key=KEY, base_url=f.url, max_retries=0)
 
 
 async def assert_mirrors(url: str, f: FakeGladia, kind: str = "pre-recorded") -> None:

@@ -7,23 +7,11 @@ from typing import Any
 
 import pytest
 
-from gladia_async import GladiaClient, GladiaConfigError
+from gladia_async import GladiaConfigError
 from gladia_async.sync import sync
-from gladia_async.testing import FakeGladia
-from tests._sync_helpers import live_ids, sqlite_url, store_url, table, truth
+from tests._sync_helpers import client, fake, live_ids, sqlite_url, store_url, table, truth
 
 __all__ = ["store_url"]
-
-KEY = "test-key"
-
-
-def fake(**kwargs: Any) -> FakeGladia:
-    kwargs.setdefault("transcript_seconds", 0)
-    return FakeGladia(api_key=KEY, **kwargs)
-
-
-def client(f: FakeGladia) -> GladiaClient:
-    return GladiaClient(api_key=KEY, base_url=f.url, max_retries=0)
 
 
 async def test_a_job_entering_a_status_scope_is_seen_when_a_deletion_hides_it_from_the_count(

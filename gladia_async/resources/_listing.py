@@ -28,7 +28,7 @@ from .._streams import (
     check_int,
 )
 from .._transport import Response, check_headers, merge_query
-from .._windows import DEFAULT_MAX_DEPTH, MetaProbe, Planner, Probe, ShardedStream
+from .._windows import DEFAULT_MAX_DEPTH, MetaProbe, Planner, Probe, ShardedStream, plain
 from ..types.common import KNOWN_STATUSES, BaseJob, Page, UnknownStatus, suggest_status
 from ..types.lean import JobSummary
 from . import JobRef, decode_job, decode_page, job_path
@@ -622,17 +622,7 @@ class JobCollection(Generic[JobT, SummaryT]):
         if max_depth is not None:
             raise GladiaConfigError("max_depth applies to a sharded walk: pass shards too")
         if cp.window_count is not None or cp.shards or cp.last is not None:
-            cp = msgspec.structs.replace(
-                cp,
-                shards=0,
-                max_depth=0,
-                edge=None,
-                oldest_first=False,
-                window_count=None,
-                last=None,
-                last_count=0,
-                sketch=None,
-            )
+            cp = plain(cp)
         stats = ListingStats()
         fetch = _deferred_page_fetcher(transport, cp, item_type, stats, raw_json)
         return listing_stream(
