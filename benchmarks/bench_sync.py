@@ -1,7 +1,7 @@
 """Sync: what a re-sync costs against the first sync, and the first against list().
 
-The fake API runs in its own process with 20,000 jobs with one-minute transcripts (97% done,
-3% error). In one run, on the same fake:
+The fake API runs in its own process (``benchmarks._fakeproc``) with 20,000 jobs with
+one-minute transcripts (97% done, 3% error). In one run, on the same fake:
 
 1. a plain ``list()`` walk (page_size 100, concurrency 4, full jobs): the baseline time;
 2. the first ``sync`` into a fresh SQLite file: time within 1.3x of (1);
@@ -18,87 +18,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks import _harness as h
+from benchmarks._fakeproc import API_KEY, FakeProcess
 
-API_KEY = "bench-key"
 ONE_MINUTE = 60.0
-
-
-# -- the fake, in its own process, with a stdin command to delete jobs -------------------------
-
-
-async def _serve(jobs: int) -> None:
-    from gladia_async.testing import DataSpec, FakeGladia, build_store
-
-    spec = DataSpec(
-        jobs=jobs,
-        seed=7,
-        statuses={"done": 0.97, "error": 0.03},
-        transcript_seconds=ONE_MINUTE,
-        feature_rate=0.0,
-    )
-    store = build_store(spec)
-    store.warm()
-    async with FakeGladia(api_key=API_KEY, store=store) as fake:
-        print(f"URL {fake.url}", flush=True)
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-
-        def delete(n: int, seed: int) -> None:
-            for job_id in random.Random(seed).sample(store.ids(), n):
-                store.remove(job_id)
-            print(f"OK {len(store)}", flush=True)
-
-        def commands() -> None:
-            for line in sys.stdin:  # "delete N SEED"; stdin closing stops the server
-                _, n, seed = line.split()
-                loop.call_soon_threadsafe(delete, int(n), int(seed))
-            loop.call_soon_threadsafe(stop.set)
-
-        threading.Thread(target=commands, daemon=True).start()
-        await stop.wait()
-
-
-class Fake:
-    """The fake API in a subprocess: ``with Fake(jobs) as fake: fake.url, fake.delete(n)``."""
-
-    def __init__(self, jobs: int) -> None:
-        self.argv = [sys.executable, "-m", "benchmarks.bench_sync", "--serve", str(jobs)]
-        self.url = ""
-        self.startup_s = 0.0
-
-    def __enter__(self) -> Fake:
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().split()[1]
-        self.startup_s = time.perf_counter() - t0
-        return self
-
-    def delete(self, n: int, seed: int) -> None:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(f"delete {n} {seed}\n")
-        self.proc.stdin.flush()
-        assert self.proc.stdout.readline().startswith("OK")
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 # -- measured clients --------------------------------------------------------------------------
@@ -202,7 +133,6 @@ def database_alone(src: str, tmp: str) -> float:
 
 def main() -> int:
     p = h.parser(__doc__.splitlines()[0])
-    p.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     p.add_argument("--child", metavar="URL", help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
     p.add_argument("--after", help=argparse.SUPPRESS)
@@ -212,17 +142,14 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             print(database_alone(args.alone, tmp))
         return 0
-    if args.serve:
-        asyncio.run(_serve(args.serve))
-        return 0
     if args.child:
         print(json.dumps(asyncio.run(child(args.child, args.db, args.after))))
         return 0
 
     small, large = (500, 5_000) if args.quick else (2_000, 20_000)
     rep = h.Report("sync: cost of a mirror", args)
-    with Fake(large) as fake, tempfile.TemporaryDirectory() as tmp:
-        url = fake.url
+    fake = FakeProcess(jobs=large, seconds=ONE_MINUTE, error_rate=0.03)
+    with fake as url, tempfile.TemporaryDirectory() as tmp:
         rep.note(
             f"fake: {large} jobs, {ONE_MINUTE:g} s transcripts, own process "
             f"(started in {fake.startup_s:.1f} s)"
@@ -257,10 +184,10 @@ def main() -> int:
         "re-sync requests / first sync requests", same["requests"] / f0["requests"], 0.25, "<="
     )
     rep.ratio("1%-deleted sync bytes / first sync bytes", dels["bytes"] / f0["bytes"], 0.20, "<=")
-    with Fake(large) as fake:
+    with FakeProcess(jobs=large, seconds=ONE_MINUTE, error_rate=0.03) as url:
         peaks = {}
         for n, cut in ((small, after), (large, None)):
-            r = rss_child(fake.url, cut)
+            r = rss_child(url, cut)
             peaks[n] = rep.add(
                 h.Case(f"first sync of {r['new']} jobs: peak RSS", [r["peak_rss_mb"]], "MB"),
                 seconds=round(r["seconds"], 2),
