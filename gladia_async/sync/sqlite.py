@@ -216,8 +216,10 @@ class SQLiteStore(JobStore):
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="gladia-sqlite")
         try:
             await self._call(self._open)
-        except BaseException:
+        except BaseException as exc:
             await self.close()
+            if isinstance(exc, sqlite3.Error):  # e.g. a directory, or a missing parent folder
+                raise SyncError(f"cannot open the SQLite database {self.path}: {exc}") from exc
             raise
 
     def _open(self) -> None:
