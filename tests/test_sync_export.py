@@ -1,9 +1,11 @@
-"""``export``: which stored jobs it writes (kinds, filters, ties at a row-group edge, deleted
-jobs), on both stores."""
+"""What a sync leaves to read, on both stores: ``export`` (kinds, filters, ties at a row-group
+edge) and the ``gladia_sync_windows`` table."""
 
 from __future__ import annotations
 
 import csv
+import itertools
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,3 +83,41 @@ async def test_date_filters_and_an_open_store(store_url: str, tmp_path: Path) ->
         opts: dict[str, Any] = {"after_date": lo.isoformat(), "before_date": hi.isoformat()}
         assert await export(store, out, format="jsonl", **opts) == 2
     assert set(jsonl_ids(out)) == want
+
+
+async def windows_table(url: str) -> list[tuple[int | None, int, int]]:
+    """``gladia_sync_windows`` as (lo_ms, hi_ms, count), oldest window first."""
+    sql = "SELECT lo_ms, hi_ms, count FROM gladia_sync_windows ORDER BY hi_ms"
+    if url.startswith("sqlite:///"):
+        conn = sqlite3.connect(url[len("sqlite:///") :])
+        try:
+            return [tuple(r) for r in conn.execute(sql)]
+        finally:
+            conn.close()
+    import asyncpg
+
+    pg = await asyncpg.connect(url)
+    try:
+        return [tuple(r) for r in await pg.fetch(sql)]
+    finally:
+        await pg.close()
+
+
+async def test_the_windows_table_holds_the_last_runs_windows_and_counts(store_url: str) -> None:
+    """As README says: one row per window of the last run, from the oldest job (open below)
+    up, each counting the live jobs it holds; rewritten by each run. Neighbours share an
+    empty millisecond as their bound (the same jobs whether the API's bounds are inclusive
+    or exclusive)."""
+    async with fake(jobs=0, seed=35) as f, client(f) as g:
+        for k in range(45):
+            f.store.add_jobs(1, created_at=BASE + timedelta(seconds=k))
+        first = await sync(g.pre_recorded, store_url, window_size=10)
+        f.store.remove(f.store.ids()[7])
+        second = await sync(g.pre_recorded, store_url, window_size=10)
+        created = sorted(f.store.jobs[i].created_us // 1000 for i in f.store.ids())
+    rows = await windows_table(store_url)
+    assert len(rows) == second.windows == first.windows > 1
+    assert rows[0][0] is None and all(b[0] == a[1] + 2 for a, b in itertools.pairwise(rows))
+    for lo, hi, count in rows:
+        assert count == sum(1 for ms in created if (lo is None or lo <= ms) and ms <= hi)
+    assert sum(count for _, _, count in rows) == 44
