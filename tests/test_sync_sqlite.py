@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gladia_async._cli import main
-from gladia_async.sync import SyncError
+from gladia_async.sync import StoreLockedError, SyncError
 from gladia_async.sync.sqlite import SQLiteStore
 
 
@@ -63,3 +63,23 @@ async def test_any_other_failure_while_opening_propagates_unchanged(
         await store.open()
     with pytest.raises(SyncError, match="not open"):
         await store.lock()
+
+
+async def test_a_refused_lock_leaks_no_descriptor_and_a_held_one_is_released_on_close(
+    tmp_path: Path,
+) -> None:
+    """Another sync holds the lock: StoreLockedError, and the descriptor opened to try is
+    closed again. The lock file is created rw-r--r-- (modulo the umask)."""
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    fds = len(os.listdir("/proc/self/fd"))
+    async with SQLiteStore(url) as holder, SQLiteStore(url) as other:
+        await holder.lock()
+        opened = len(os.listdir("/proc/self/fd"))
+        for _ in range(3):
+            with pytest.raises(StoreLockedError):
+                await other.lock()
+        assert len(os.listdir("/proc/self/fd")) == opened
+    assert len(os.listdir("/proc/self/fd")) == fds
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "jobs.db.lock").stat().st_mode & 0o777 == 0o644 & ~umask
