@@ -6,13 +6,15 @@ from __future__ import annotations
 import csv
 import itertools
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 
-from gladia_async.sync import export, open_store, sync
+from gladia_async.sync import SyncError, export, open_store, sync
 from tests._sync_helpers import client, fake, store_url
 
 __all__ = ["store_url"]
@@ -121,3 +123,45 @@ async def test_the_windows_table_holds_the_last_runs_windows_and_counts(store_ur
     for lo, hi, count in rows:
         assert count == sum(1 for ms in created if (lo is None or lo <= ms) and ms <= hi)
     assert sum(count for _, _, count in rows) == 44
+
+
+async def test_an_unopened_store_is_opened_and_csv_columns_line_up(
+    store_url: str, tmp_path: Path
+) -> None:
+    """export opens a JobStore it is given (the caller closes it). In CSV, languages become
+    one comma-separated cell and every later column stays in place."""
+    async with fake(jobs=0, seed=36, transcript_seconds=1) as f, client(f) as g:
+        f.store.add_jobs(3, status="done", custom_metadata={"k": 1})
+        f.store.add_jobs(2, status="error")
+        await sync(g.pre_recorded, store_url)
+        want = {i: f.store.job_json(i) for i in f.store.ids()}
+    store = open_store(store_url)
+    try:
+        assert await export(store, tmp_path / "x.csv", format="csv") == 5
+    finally:
+        await store.close()
+    with (tmp_path / "x.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["id", "kind", "status", "created_at", "completed_at", "audio_duration",
+                       "billing_time", "languages", "error_code", "custom_metadata"]  # fmt: skip
+    for cells in rows[1:]:
+        assert len(cells) == 10
+        row, job = dict(zip(rows[0], cells, strict=True)), want[cells[0]]
+        if job["status"] == "done":
+            langs = job["result"]["transcription"]["languages"]
+            assert row["languages"] == ",".join(langs) and row["error_code"] == ""
+        else:
+            assert row["languages"] == "" and row["error_code"] == str(job["error_code"])
+        meta = row["custom_metadata"]  # empty for a job without metadata
+        assert (msgspec.json.decode(meta) if meta else None) == job["custom_metadata"]
+
+
+async def test_parquet_without_pyarrow_is_a_sync_error_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with fake(jobs=2, seed=37) as f, client(f) as g:
+        url = f"sqlite:///{tmp_path / 'jobs.db'}"
+        await sync(g.pre_recorded, url)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    with pytest.raises(SyncError, match=r"pip install 'gladia-async\[export\]'"):
+        await export(url, tmp_path / "x.parquet")
