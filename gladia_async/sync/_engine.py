@@ -12,6 +12,8 @@ offset probes against the stored order find each deletion in about log2(n/d) one
 transaction, and the state saved with it lets the next run finish an interrupted one.
 A count cannot see a deleted job listed again while another job of the same window (or of
 the same searched segment) is deleted: that one is found when the window's count next moves.
+Nor, under exclusive API date bounds, one listed again in the empty millisecond that two
+neighbouring windows share as their bound (planned from live rows only).
 """
 
 from __future__ import annotations
