@@ -291,3 +291,31 @@ async def test_the_report_counts_every_request_and_the_progress_every_job(tmp_pa
         again = await sync(g.pre_recorded, url, page_size=50)  # probes and gets only
         assert again.requests == len(f.requests) > 0
         assert 0 < again.bytes < first.bytes / 10
+
+
+@pytest.mark.parametrize("inclusive", [False, True])
+async def test_a_job_listed_again_at_a_window_edge_is_restored(
+    store_url: str, inclusive: bool
+) -> None:
+    """X (1 ms older than B) is deleted, so the next plan would end a window between B and C
+    in X's millisecond, the instant two windows share as their bound: with exclusive API
+    bounds neither window's count would see X listed again. Jobs marked deleted occupy their
+    millisecond when windows are planned, so X falls inside a window and is restored."""
+    from datetime import UTC, datetime, timedelta
+
+    base = datetime(2026, 5, 1, tzinfo=UTC)
+    bounds = {"before_inclusive": inclusive, "after_inclusive": inclusive}
+    async with fake(jobs=0, seed=43, **bounds) as f, client(f) as g:
+        ids = {
+            name: f.store.add_jobs(1, created_at=base + timedelta(milliseconds=ms))[0].id
+            for name, ms in (("A", 50), ("B", 40), ("X", 39), ("C", 20), ("D", 10))
+        }
+        opts = {"window_size": 2}
+        await sync(g.pre_recorded, store_url, **opts)
+        x = f.store.jobs[ids["X"]]
+        f.store.remove(x.id)
+        assert (await sync(g.pre_recorded, store_url, **opts)).deleted == 1
+        f.store.insert(x)
+        report = await sync(g.pre_recorded, store_url, **opts)
+        assert (report.changed, report.unchanged) == (1, 4)
+        assert live_ids(await table(store_url)) == set(ids.values())

@@ -12,8 +12,6 @@ offset probes against the stored order find each deletion in about log2(n/d) one
 transaction, and the state saved with it lets the next run finish an interrupted one.
 A count cannot see a deleted job listed again while another job of the same window (or of
 the same searched segment) is deleted: that one is found when the window's count next moves.
-Nor, under exclusive API date bounds, one listed again in the empty millisecond that two
-neighbouring windows share as their bound (planned from live rows only).
 """
 
 from __future__ import annotations
@@ -281,16 +279,17 @@ class _Run:
     # -- stored jobs --
 
     async def _stored(
-        self, lo: int | None, hi: int, statuses: tuple[str, ...] = ()
+        self, lo: int | None, hi: int, statuses: tuple[str, ...] = (), deleted: bool = False
     ) -> AsyncIterator[StoredJob]:
-        """Live stored jobs of the scope in ``[lo, hi]``, in the API's order."""
+        """Live stored jobs of the scope in ``[lo, hi]``, in the API's order; ``deleted``
+        adds the jobs of the collection marked deleted there (any status or metadata)."""
         after: tuple[int, str] | None = None
         scope = self.scope
         statuses = statuses or scope.statuses
         while True:
-            chunk = await self.store.scan(scope.kind, lo, hi, statuses, after, _SCAN)
+            chunk = await self.store.scan(scope.kind, lo, hi, statuses, after, _SCAN, deleted)
             for job in chunk:
-                if scope.matches_metadata(job.custom_metadata):
+                if job.deleted or scope.matches_metadata(job.custom_metadata):
                     yield job
             if len(chunk) < _SCAN:
                 return
@@ -301,24 +300,29 @@ class _Run:
 
         A window ends where an empty millisecond separates two jobs: both windows' bounds are
         that instant, so a window holds the same jobs whether the API's date bounds are
-        inclusive or exclusive. Without such a gap, a window is cut anyway before it would
-        need a request deeper than ``max_depth``. ``final`` also counts live and touched jobs.
+        inclusive or exclusive. Jobs marked deleted count as occupying their millisecond
+        (never counted): one listed again must fall inside a window, where its count sees
+        it. Without such a gap, a window is cut anyway before it would need a request
+        deeper than ``max_depth``. ``final`` also counts live and touched jobs.
         """
         self._live = self._touched = 0
         cap = self.remote.max_depth - 1
         cur = _Window(lo=None, hi=hi, count=0)
         last_ms: int | None = None
-        async for job in self._stored(lo, hi):
+        async for job in self._stored(lo, hi, deleted=True):
             if last_ms is not None and job.created_ms != last_ms:
                 gap = job.created_ms <= last_ms - 2
                 if (cur.count >= self.window_size and gap) or cur.count >= cap:
                     cur.lo = last_ms
                     yield cur
                     cur = _Window(lo=None, hi=last_ms - (2 if gap else 1), count=0)
+            last_ms = job.created_ms
+            if job.deleted:
+                continue
             if cur.count == 0:
                 cur.newest_id = job.id
             cur.count += 1
-            cur.oldest_id, last_ms = job.id, job.created_ms
+            cur.oldest_id = job.id
             if final:
                 self._live += 1
                 self._touched += job.sync_run == self.run_id

@@ -52,6 +52,7 @@ class StoredJob(NamedTuple):
     created_ms: int
     custom_metadata: str | None
     sync_run: int | None
+    deleted: bool = False
 
 
 UPSERT_SET = """kind = excluded.kind, status = excluded.status,
@@ -145,9 +146,11 @@ class JobStore(abc.ABC):
         statuses: Sequence[str],
         after: tuple[int, str] | None,
         limit: int,
+        deleted: bool = False,
     ) -> list[StoredJob]:
         """Live jobs of ``kind`` created in ``[lo, hi]`` (with one of ``statuses``, if any) in
-        the API's order (newest first, then id), starting after the key ``after``."""
+        the API's order (newest first, then id), starting after the key ``after``; with
+        ``deleted``, also the jobs marked deleted (any status), flagged ``deleted``."""
 
     @abc.abstractmethod
     async def run_counts(self, run: int) -> dict[str, int]:

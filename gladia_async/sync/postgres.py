@@ -87,8 +87,11 @@ def _range_sql(
     hi: int | None,
     statuses: Sequence[str],
     after: tuple[int, str] | None,
+    deleted: bool = False,
 ) -> tuple[str, list[Any]]:
-    where, args = ["deleted_at IS NULL"], list[Any]()
+    """WHERE clause and arguments of a scan; ``deleted`` adds the rows marked deleted,
+    whatever their status."""
+    where, args = ([] if deleted else ["deleted_at IS NULL"]), list[Any]()
 
     def arg(value: Any) -> str:
         args.append(value)
@@ -101,7 +104,8 @@ def _range_sql(
     if hi is not None:
         where.append(f"created_ms <= {arg(hi)}")
     if statuses:
-        where.append(f"status = ANY({arg(list(statuses))}::text[])")
+        clause = f"status = ANY({arg(list(statuses))}::text[])"
+        where.append(f"(deleted_at IS NOT NULL OR {clause})" if deleted else clause)
     if after is not None:
         ms, last = arg(after[0]), arg(after[1])
         where.append(f'(created_ms < {ms} OR (created_ms = {ms} AND id COLLATE "C" > {last}))')
@@ -228,11 +232,12 @@ class PostgresStore(JobStore):
         statuses: Sequence[str],
         after: tuple[int, str] | None,
         limit: int,
+        deleted: bool = False,
     ) -> list[StoredJob]:
-        where, args = _range_sql(kind, lo, hi, statuses, after)
+        where, args = _range_sql(kind, lo, hi, statuses, after, deleted)
         sql = (
-            f"SELECT id, created_ms, custom_metadata::text, sync_run FROM jobs WHERE {where} "
-            f'ORDER BY created_ms DESC, id COLLATE "C" LIMIT {int(limit)}'
+            "SELECT id, created_ms, custom_metadata::text, sync_run, deleted_at IS NOT NULL "
+            f'FROM jobs WHERE {where} ORDER BY created_ms DESC, id COLLATE "C" LIMIT {int(limit)}'
         )
         async with self._mutex:
             records = await self._db.fetch(sql, *args)

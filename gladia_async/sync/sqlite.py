@@ -113,8 +113,11 @@ def _range_sql(
     hi: int | None,
     statuses: Sequence[str],
     after: tuple[int, str] | None,
+    deleted: bool = False,
 ) -> tuple[str, list[Any]]:
-    where, args = ["deleted_at IS NULL"], list[Any]()
+    """WHERE clause and arguments of a scan; ``deleted`` adds the rows marked deleted,
+    whatever their status."""
+    where, args = ([] if deleted else ["deleted_at IS NULL"]), list[Any]()
     if kind is not None:
         where.append("kind = ?")
         args.append(kind)
@@ -125,7 +128,8 @@ def _range_sql(
         where.append("created_ms <= ?")
         args.append(hi)
     if statuses:
-        where.append(f"status IN ({','.join('?' * len(statuses))})")
+        clause = f"status IN ({','.join('?' * len(statuses))})"
+        where.append(f"(deleted_at IS NOT NULL OR {clause})" if deleted else clause)
         args.extend(statuses)
     if after is not None:
         where.append("(created_ms < ? OR (created_ms = ? AND id > ?))")
@@ -387,15 +391,17 @@ class SQLiteStore(JobStore):
         statuses: Sequence[str],
         after: tuple[int, str] | None,
         limit: int,
+        deleted: bool = False,
     ) -> list[StoredJob]:
-        where, args = _range_sql(kind, lo, hi, statuses, after)
+        where, args = _range_sql(kind, lo, hi, statuses, after, deleted)
         sql = (
-            f"SELECT id, created_ms, custom_metadata, sync_run FROM jobs WHERE {where} "
-            "ORDER BY created_ms DESC, id LIMIT ?"
+            "SELECT id, created_ms, custom_metadata, sync_run, deleted_at IS NOT NULL "
+            f"FROM jobs WHERE {where} ORDER BY created_ms DESC, id LIMIT ?"
         )
 
         def work() -> list[StoredJob]:
-            return [StoredJob(*r) for r in self._db.execute(sql, [*args, limit])]
+            rows = self._db.execute(sql, [*args, limit])
+            return [StoredJob(i, ms, meta, run, bool(gone)) for i, ms, meta, run, gone in rows]
 
         return await self._call(work)
 
