@@ -27,7 +27,7 @@ from gladia_async.sync.sqlite import SQLiteStore
 from gladia_async.testing import FakeGladia
 from tests._sync_helpers import client, fake, live_ids, sqlite_url, table, truth
 
-T0 = 1_794_700_800_000  # 2026-11-15T00:00:00Z: after the fake's history, before the real clock
+T0 = 1_794_700_800_000  # 2026-11-15T00:00:00Z: after the fake's history (it ends 2026-11-01)
 LOOKBACK_MS = 300_000
 
 
