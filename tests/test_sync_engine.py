@@ -500,8 +500,8 @@ async def test_deletions_are_found_by_these_one_job_probes(tmp_path: Path, case:
     """One window of 200 jobs loses some: its probe at offset 199 finds it shorter, a binary
     search of one-job probes finds the listing's length, then each segment whose two ends do
     not match is split at the probe already made nearest its middle (else at its middle).
-    Exact offsets (a probe is never made twice), then one limit=2 probe of the recounted
-    window; nothing is walked again."""
+    Exact offsets (a probe is never made twice), one get by id per job it names (each a 404),
+    then one limit=2 probe of the recounted window; nothing is walked again."""
     gone, offsets = SEARCHES[case]
     url = sqlite_url(tmp_path)
     async with fake(jobs=200, seed=70) as f, client(f) as g:
@@ -520,7 +520,9 @@ async def test_deletions_are_found_by_these_one_job_probes(tmp_path: Path, case:
         ]
         assert sorted(o for o, n in sent if n == 1) == offsets
         assert sorted(x for x in sent if x[1] != 1) == [(0, 100), (199 - len(gone), 2), (199, 2)]
-        assert report.requests == len(sent)
+        gets = [r.path.rsplit("/", 1)[-1] for r in f.requests.for_route("pre_recorded.get")]
+        assert sorted(gets) == sorted(ids[k] for k in gone)
+        assert report.requests == len(sent) + len(gets)
         assert live_ids(await table(url)) == set(truth(f))
 
 
@@ -590,13 +592,12 @@ async def test_a_window_that_keeps_changing_during_three_searches_is_walked_at_l
         assert (report.deleted, report.searched) == (4, 3)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: a search trusts probes made before a change")
 async def test_a_deletion_during_a_search_marks_no_live_job_deleted(tmp_path: Path) -> None:
-    """KNOWN DEFECT (reported, not fixed): one job of a 200-job window was deleted, and the
-    newest one is deleted between the first two one-job probes of its search. The search
-    still trusts the first probe (made before that deletion): it marks a live job deleted
-    and leaves the deleted one live, and since the window's count and last job then match,
-    no later run corrects it."""
+    """One job of a 200-job window was deleted, and the newest one is deleted between the
+    first two one-job probes of its search. The search, trusting a probe made before that
+    deletion, names a live job; its get by id finds it live, so it is kept, and the window's
+    next check finds the job really deleted (before the fix: the live job was marked deleted
+    and, count and last job then matching, no later run corrected it)."""
     url = sqlite_url(tmp_path)
     async with fake(jobs=200, seed=70) as f, client(f) as g:
         all_done(f)

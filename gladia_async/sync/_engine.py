@@ -7,8 +7,9 @@ scope filtered to finished statuses also lists the unfinished jobs it leaves out
 those that finished since the last run (they enter the scope anywhere in the history);
 (3) check every time window of the history by count: one ``limit=2`` request at offset n-1
 proves a window still holds the n jobs stored for it. A window whose count moved is searched:
-offset probes against the stored order find each deletion in about log2(n/d) one-job answers
-(a small window, or a window that gained jobs, is walked again). Every batch is one
+offset probes against the stored order find each deletion in about log2(n/d) one-job answers,
+each then confirmed by a get by id (a small window, or a window that gained jobs, is walked
+again). Every batch is one
 transaction, and the state saved with it lets the next run finish an interrupted one.
 A count cannot see a deleted job listed again while another job of the same window (or of
 the same searched segment) is deleted: that one is found when the window's count next moves.
@@ -436,7 +437,11 @@ class _Run:
         except _Mismatch:
             await self._rewalk(w, ids)
             return
-        await self._confirm_missing(gone)
+        # Its probes are made one after another: a deletion between two of them can make the
+        # search name a live job (and miss the deleted one, leaving count and last job equal).
+        # So each job it names is fetched by id: a 404 (a few bytes) marks it deleted; a live
+        # one is kept, and the window's next check (count off by one) searches it again.
+        await self._confirm_missing(gone, always_get=True)
 
     async def _rewalk(self, w: _Window, ids: list[str] | None = None) -> None:
         if ids is None:
