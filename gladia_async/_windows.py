@@ -63,10 +63,8 @@ T = TypeVar("T", bound=_HasId)
 class _TooDeep(Exception):
     """A gallop probe at ``offset`` was refused with 400 (an offset cap, presumably)."""
 
-    def __init__(self, offset: int, error: BadRequestError) -> None:
-        super().__init__(offset)
+    def __init__(self, offset: int) -> None:
         self.offset = offset
-        self.error = error
 
 
 class Probe(msgspec.Struct, gc=False):
@@ -216,9 +214,9 @@ class Planner:
             at = min(probe_at, hi - 1)
             try:
                 page = await self.page(cp, at, 1)
-            except BadRequestError as exc:
-                if gallop and at > 1:
-                    raise _TooDeep(at, exc) from None
+            except BadRequestError:
+                if gallop:  # a gallop probe is at least FINAL_SPAN - 1 deep
+                    raise _TooDeep(at) from None
                 raise
             if page.items:
                 if gallop and at == cap - 1:
@@ -263,11 +261,9 @@ class Planner:
                 small = await self.count_below(rest, depth)
             except _TooDeep as exc:
                 # A server that caps offsets answers 400 past its cap: stay above the probe it
-                # refused (the one before it, half as deep, was served).
-                shallower = max(2, (exc.offset - 1) // 2 + 1)
-                if shallower >= depth:
-                    raise exc.error from None
-                depth = self.max_depth = shallower
+                # refused (the one before it, half as deep, was served). That probe was at
+                # most depth - 1 and at least 63 deep: the new depth is smaller, and >= 32.
+                depth = self.max_depth = (exc.offset - 1) // 2 + 1
                 continue
             if small is not None:
                 yield Window(rest, small, None)
@@ -284,8 +280,7 @@ class Planner:
                     raise
                 # A server that caps offsets answers 400 past its cap: go shallower, once for
                 # the whole walk (before any window exists), down to the page size.
-                depth = self.max_depth = max(size, (depth - size) // 2)
-                size = min(SPLIT_PAGE, depth)
+                depth = self.max_depth = max(size, (depth - size) // 2)  # size stays the same
                 continue
             n = len(page.items)
             if page.next_url is None:
