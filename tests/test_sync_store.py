@@ -79,6 +79,25 @@ async def test_an_upsert_writes_only_what_changed_and_remembers_the_state_before
     assert rows["job-1"]["data"] == row(1, "c").data.decode()
 
 
+async def test_a_scan_lists_live_rows_and_on_request_the_deleted_ones_whatever_their_status(
+    store_url: str,
+) -> None:
+    """Window planning needs the instants of deleted rows too (one listed again must fall
+    inside a window); every other scan sees live rows only."""
+    queued = msgspec.structs.replace(row(2), status="queued")
+    async with open_store(store_url) as st:
+        await st.upsert([row(0), row(1), queued, row(3)], run=1)
+        await st.mark_deleted(["job-1", "job-2"], run=2)
+        done = ("done",)
+        live = await st.scan("pre-recorded", None, None, done, None, 10)
+        assert [(j.id, j.deleted) for j in live] == [("job-0", False), ("job-3", False)]
+        every = await st.scan("pre-recorded", None, None, done, None, 10, deleted=True)
+        assert [(j.id, j.deleted) for j in every] == [
+            ("job-0", False), ("job-1", True), ("job-2", True), ("job-3", False)
+        ]  # fmt: skip
+        assert await st.scan("live", None, None, (), None, 10, deleted=True) == []
+
+
 @pytest.mark.parametrize("most", [1, 3, 71, 1024])
 async def test_sqlite_writes_many_rows_in_few_statements(tmp_path: Path, most: int) -> None:
     """Rows go in statements of up to ``most`` rows (71 is what SQLite before 3.32 allows):
