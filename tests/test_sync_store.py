@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from gladia_async.sync import _store
+from gladia_async.sync import SyncError, _store
 from gladia_async.sync import sqlite as sqlite_store
 from gladia_async.sync._model import Row, format_ms
 from gladia_async.sync._store import open_store
@@ -255,3 +255,11 @@ async def test_a_failed_write_leaves_nothing_of_its_batch(tmp_path: Path) -> Non
         assert await st.load_state("scope") is None
         await st.upsert([row(4)], run=3)  # the store still works
     assert set(await table(url)) == {"job-0", "job-4"}
+
+
+def test_an_unknown_scheme_is_quoted_at_most_20_characters_long() -> None:
+    """A URL without '://' may be anything (a token pasted by mistake): the error quotes at
+    most its first 20 characters."""
+    with pytest.raises(SyncError, match=r"unsupported store URL scheme 'a{20}' \(") as info:
+        open_store("a" * 40 + ":rest")
+    assert "a" * 21 not in str(info.value)
