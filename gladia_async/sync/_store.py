@@ -52,7 +52,7 @@ class StoredJob(NamedTuple):
     created_ms: int
     custom_metadata: str | None
     sync_run: int | None
-    deleted: bool = False
+    deleted: bool
 
 
 UPSERT_SET = """kind = excluded.kind, status = excluded.status,
