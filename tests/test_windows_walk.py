@@ -1,0 +1,110 @@
+"""The sharded walk's machinery through the public API: re-walks of a window whose count moved
+(whole, or in halves), its stats adding up, closing and failing, and checkpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from gladia_async import GladiaClient
+from gladia_async._errors import PaginationError
+from gladia_async._windows import ShardedStream
+from gladia_async.testing import FakeGladia
+
+from .test_windows import EDGE, KEY
+
+
+async def spaced_fake(n: int, **options: Any) -> FakeGladia:
+    """``n`` jobs 10 ms apart (newest first: job i at EDGE - 10 i ms): a gap between every two
+    consecutive jobs, so a window is halved exactly at its middle."""
+    fake = FakeGladia(api_key=KEY, seed=1, transcript_seconds=0, **options)
+    await fake.start()
+    for i in range(n):
+        fake.store.add_job(created_at=EDGE - timedelta(milliseconds=10 * i))
+    return fake
+
+
+async def walk_deleting(
+    gladia: GladiaClient, fake: FakeGladia, at: int, victims: slice, **options: Any
+) -> tuple[list[str], ShardedStream[Any]]:
+    """One window of pages of 10 walked one page at a time; when item ``at`` (the last of its
+    page) is yielded, the yielded jobs ``victims`` are deleted before the next page is asked:
+    the jobs after the cursor shift back behind it, unseen."""
+    seen: list[str] = []
+    stream = gladia.pre_recorded.list(
+        shards=1, max_depth=500, page_size=10, concurrency=1, lean=True, **options
+    )
+    assert isinstance(stream, ShardedStream)
+    async with stream:
+        async for job in stream:
+            seen.append(job.id)
+            if len(seen) == at + 1:
+                for job_id in seen[victims]:
+                    fake.store.remove(job_id)
+    return seen, stream
+
+
+async def test_a_rewalk_after_a_whole_page_was_deleted_starts_at_the_window_start() -> None:
+    """50 jobs; after the first page, its 10 jobs are deleted: the next page skips 10 unseen
+    jobs, the re-count (40) says so and the window is walked again whole from offset 0 (40 is
+    not more than 4 pages: not halved), where the first of them now stands."""
+    fake = await spaced_fake(50)
+    try:
+        ids = fake.store.ids()
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            seen, stream = await walk_deleting(gladia, fake, 9, slice(0, 10))
+        assert seen[:10] == ids[:10] and sorted(seen[10:]) == sorted(ids[10:])
+        assert len(seen) == 50
+        st = stream.stats
+        assert (st.rewalks, st.windows, st.duplicates) == (1, 1, 30)
+    finally:
+        await fake.close()
+
+
+async def test_a_large_rewalked_window_is_halved_and_each_half_walked_from_its_start() -> None:
+    """55 jobs, pages of 10; when item 29 is yielded, jobs 0-4 are deleted: the page at offset
+    30 skips jobs 30-34 (now at 25-29). The re-count (50, more than 4 pages) halves the window
+    at its middle, 25: job 30 is the first of the second half, walked from its start."""
+    fake = await spaced_fake(55)
+    try:
+        ids = fake.store.ids()
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            seen, stream = await walk_deleting(gladia, fake, 29, slice(0, 5))
+        assert seen[:50] == ids[:30] + ids[35:]  # the first pass skipped 30-34 ...
+        assert seen[50:] == ids[30:35]  # ... the second half found them
+        st = stream.stats
+        assert (st.rewalks, st.windows, st.duplicates) == (1, 2, 45)
+    finally:
+        await fake.close()
+
+
+async def test_a_window_that_changes_during_each_of_32_walks_fails_after_31_rewalks() -> None:
+    """Each re-count of the window being walked deletes the newest job (a listing that keeps
+    changing under the walk): 80 jobs, halved once (79 > 4 pages), then its first half (39)
+    walked again and again, until its 32nd walk (the halving counts as one) fails with a
+    PaginationError carrying a checkpoint; meanwhile no job comes twice."""
+    fake = await spaced_fake(80)
+
+    def delete_newest(f: FakeGladia) -> None:
+        last = f.requests.last
+        if last is not None and last.param("limit") == "2":  # has_count: the re-count
+            f.store.remove(f.store.ids()[0])
+
+    fake.inject("pre_recorded.list", "hook", hook=delete_newest, times=None)
+    seen: list[str] = []
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(
+                shards=1, max_depth=500, page_size=10, concurrency=1, lean=True
+            )
+            with pytest.raises(PaginationError, match="changed during each of 32 walks") as info:
+                async with stream:
+                    async for job in stream:
+                        seen.append(job.id)
+        assert info.value.checkpoint is not None
+        assert len(seen) == len(set(seen))
+        assert (stream.stats.rewalks, stream.stats.windows) == (31, 2)
+    finally:
+        await fake.close()
