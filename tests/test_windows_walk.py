@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from gladia_async import GladiaClient
-from gladia_async._errors import PaginationError
-from gladia_async._windows import ShardedStream
+from gladia_async import GladiaClient, RetryPolicy
+from gladia_async._errors import GladiaError, PaginationError
+from gladia_async._streams import Checkpoint
+from gladia_async._windows import ShardedStream, WalkStats
 from gladia_async.testing import FakeGladia
 
 from .test_windows import EDGE, KEY
@@ -106,5 +107,71 @@ async def test_a_window_that_changes_during_each_of_32_walks_fails_after_31_rewa
         assert info.value.checkpoint is not None
         assert len(seen) == len(set(seen))
         assert (stream.stats.rewalks, stream.stats.windows) == (31, 2)
+    finally:
+        await fake.close()
+
+
+def assert_stats_add_up(st: WalkStats) -> None:
+    """Every request the walk started is a page used, a probe, a refusal re-requested, a
+    request wasted past a window's end or one cancelled by close."""
+    assert st.requests == st.pages + st.probes + st.rate_limited + st.wasted + st.cancelled
+
+
+async def test_walk_stats_add_up_when_closed_with_requests_in_flight() -> None:
+    """Three windows of 100, pages of 10, 3 in flight: closed after the first job, the head's
+    two pages still in flight are cancelled and counted as such; closing again changes
+    nothing (aclose is idempotent, and so are the figures)."""
+    fake = await spaced_fake(300, latency_ms=1)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(
+                shards=3, max_depth=100, page_size=10, concurrency=3, lean=True
+            )
+            async with stream:
+                async for _ in stream:
+                    break
+            st = stream.stats
+            figures = (st.requests, st.pages, st.cancelled, st.bytes)
+            assert st.cancelled >= 2 and st.items == 1 and st.page_size == 10
+            assert 0 < st.bytes
+            assert_stats_add_up(st)
+            await stream.aclose()
+            assert (st.requests, st.pages, st.cancelled, st.bytes) == figures
+    finally:
+        await fake.close()
+
+
+async def test_a_resume_failing_before_its_first_job_carries_the_token_it_resumed() -> None:
+    """A resume whose first request (the re-count of the interrupted window) fails: the
+    error's checkpoint is the token it resumed from, so resuming from it yields the rest
+    exactly once (not the interrupted window again from its start)."""
+    fake = await spaced_fake(300)
+    try:
+        policy = RetryPolicy(max_retries=0, base_delay=0, max_delay=0)
+        async with GladiaClient(api_key=KEY, base_url=fake.url, retry_policy=policy) as gladia:
+            first: list[str] = []
+            async with gladia.pre_recorded.list(
+                shards=2, max_depth=100, page_size=10, lean=True
+            ) as stream:
+                async for job in stream:
+                    first.append(job.id)
+                    if len(first) == 298:
+                        break
+            token = stream.checkpoint.token
+            # windows of 99, 99, 99 and 3: the token is in the last, so the re-count of its
+            # window is the resume's first request (no window planned after it)
+            assert Checkpoint.from_token(token).edge is None
+            fake.inject("pre_recorded.list", "status", status=500)
+            with pytest.raises(GladiaError) as info:
+                async with gladia.pre_recorded.list(resume=token, lean=True) as failed:
+                    async for _ in failed:
+                        raise AssertionError("nothing comes before the failure")
+            assert info.value.checkpoint is not None
+            assert info.value.checkpoint.token == token
+            async with gladia.pre_recorded.list(
+                resume=info.value.checkpoint.token, lean=True
+            ) as rest:
+                second = [job.id async for job in rest]
+        assert first + second == fake.store.ids()
     finally:
         await fake.close()
