@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -174,4 +175,54 @@ async def test_a_resume_failing_before_its_first_job_carries_the_token_it_resume
                 second = [job.id async for job in rest]
         assert first + second == fake.store.ids()
     finally:
+        await fake.close()
+
+
+def running() -> list[asyncio.Task[Any]]:
+    """The walk's tasks still running: page requests and the primers of windows ahead."""
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if not t.done()
+        and (t.get_name().startswith("gladia-list") or t.get_coro().__qualname__ == "_first")
+    ]
+
+
+async def test_closing_cancels_the_first_page_of_each_window_ahead() -> None:
+    """The first page of each window opened ahead is held by the server until the walk is
+    closed: aclose cancels those requests (it does not wait for them), counts them as
+    cancelled, leaves nothing running, and the stream then ends without a request."""
+    fake = await spaced_fake(300)
+    pin = (EDGE + timedelta(seconds=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    gate = asyncio.Event()
+
+    async def hold_windows_ahead(f: FakeGladia) -> None:
+        last = f.requests.last
+        assert last is not None
+        if last.param("limit") == "7" and last.param("before_date") != pin:
+            await gate.wait()
+
+    fake.inject("pre_recorded.list", "hook", hook=hold_windows_ahead, times=None)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(
+                before_date=pin, shards=3, max_depth=100, page_size=7, concurrency=2, lean=True
+            )
+            async with asyncio.timeout(20):  # a hang guard: aclose must not wait for them
+                async with stream:
+                    async for _ in stream:
+                        break
+                    held = [w for w in list(stream._ahead)[1:] if w.first is not None]
+                    assert len(held) == 2 and not any(w.first.done() for w in held)
+            assert running() == []
+            st = stream.stats
+            assert st.cancelled >= 2 + 2  # the held first pages, the head's pages in flight
+            assert_stats_add_up(st)
+            before = len(fake.requests)
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
+            assert len(fake.requests) == before
+            gate.set()
+    finally:
+        gate.set()
         await fake.close()
