@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from gladia_async import GladiaClient, RetryPolicy
-from gladia_async._errors import GladiaError, PaginationError
+from gladia_async._errors import GladiaConfigError, GladiaError, PaginationError
 from gladia_async._streams import Checkpoint
 from gladia_async._windows import ShardedStream, WalkStats
 from gladia_async.testing import FakeGladia
@@ -188,25 +189,33 @@ def running() -> list[asyncio.Task[Any]]:
     ]
 
 
+PIN = (EDGE + timedelta(seconds=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def held_ahead(gate: asyncio.Event) -> Callable[[FakeGladia], Awaitable[None]]:
+    """A fake hook holding every page of 7 of a walk pinned at PIN, except the first
+    window's (whose ``before_date`` is the pin), until ``gate`` is set."""
+
+    async def hold(f: FakeGladia) -> None:
+        last = f.requests.last
+        assert last is not None
+        if last.param("limit") == "7" and last.param("before_date") != PIN:
+            await gate.wait()
+
+    return hold
+
+
 async def test_closing_cancels_the_first_page_of_each_window_ahead() -> None:
     """The first page of each window opened ahead is held by the server until the walk is
     closed: aclose cancels those requests (it does not wait for them), counts them as
     cancelled, leaves nothing running, and the stream then ends without a request."""
     fake = await spaced_fake(300)
-    pin = (EDGE + timedelta(seconds=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     gate = asyncio.Event()
-
-    async def hold_windows_ahead(f: FakeGladia) -> None:
-        last = f.requests.last
-        assert last is not None
-        if last.param("limit") == "7" and last.param("before_date") != pin:
-            await gate.wait()
-
-    fake.inject("pre_recorded.list", "hook", hook=hold_windows_ahead, times=None)
+    fake.inject("pre_recorded.list", "hook", hook=held_ahead(gate), times=None)
     try:
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
             stream = gladia.pre_recorded.list(
-                before_date=pin, shards=3, max_depth=100, page_size=7, concurrency=2, lean=True
+                before_date=PIN, shards=3, max_depth=100, page_size=7, concurrency=2, lean=True
             )
             async with asyncio.timeout(20):  # a hang guard: aclose must not wait for them
                 async with stream:
@@ -225,4 +234,105 @@ async def test_closing_cancels_the_first_page_of_each_window_ahead() -> None:
             gate.set()
     finally:
         gate.set()
+        await fake.close()
+
+
+async def test_max_items_zero_yields_nothing_without_a_request_and_negative_is_refused() -> None:
+    """``max_items=0`` is a valid cap: nothing is asked of the API; a negative one is a
+    configuration error, raised before any request."""
+    async with FakeGladia(api_key=KEY, jobs=50, seed=2, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            async with gladia.pre_recorded.list(shards=2, max_items=0, lean=True) as stream:
+                assert [job async for job in stream] == []
+            with pytest.raises(GladiaConfigError, match="max_items"):
+                gladia.pre_recorded.list(shards=2, max_items=-1)
+        assert len(fake.requests) == 0
+
+
+async def test_a_walk_that_reaches_max_items_releases_everything_by_itself() -> None:
+    """Iterated to its cap without ``async with``, the walk cancels what it had in flight
+    (the windows ahead, the head's next pages) when it ends, and says it is closed."""
+    fake = await spaced_fake(300)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(
+                shards=3, max_depth=100, page_size=10, concurrency=2, max_items=5, lean=True
+            )
+            assert len([job async for job in stream]) == 5
+            assert running() == []
+            assert_stats_add_up(stream.stats)
+            assert "closed" in repr(stream)
+    finally:
+        await fake.close()
+
+
+async def test_a_walk_walked_to_its_end_says_it_is_closed() -> None:
+    async with FakeGladia(api_key=KEY, jobs=30, seed=2, transcript_seconds=0) as fake:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(shards=2, max_depth=20, lean=True)
+            assert "new" in repr(stream)
+            assert len([job async for job in stream]) == 30
+            assert "closed" in repr(stream)
+
+
+async def test_a_failed_walk_raises_its_error_again_and_leaves_nothing_running() -> None:
+    """A page of the head window fails while the first pages of the windows ahead are held
+    by the server (no ``async with``): the error is counted, those requests are cancelled at
+    once, and every later ``anext`` raises the same error (never a quiet end that would pass
+    for the end of the listing)."""
+    fake = await spaced_fake(300)
+    gate = asyncio.Event()
+    fake.inject("pre_recorded.list", "hook", hook=held_ahead(gate), times=None)
+    try:
+        policy = RetryPolicy(max_retries=0, base_delay=0, max_delay=0)
+        async with GladiaClient(api_key=KEY, base_url=fake.url, retry_policy=policy) as gladia:
+            stream = gladia.pre_recorded.list(
+                before_date=PIN, shards=3, max_depth=100, page_size=7, concurrency=2, lean=True
+            )
+            seen: list[str] = []
+            with pytest.raises(GladiaError) as info:
+                async for job in stream:
+                    seen.append(job.id)
+                    if len(seen) == 1:  # the head's next page is the next request
+                        fake.inject("pre_recorded.list", "status", status=500)
+            assert running() == []
+            assert stream.stats.errors == 1
+            for _ in range(2):
+                with pytest.raises(GladiaError) as again:
+                    await anext(stream)
+                assert again.value is info.value
+            assert stream.stats.errors == 1
+    finally:
+        gate.set()
+        await fake.close()
+
+
+async def test_an_unexpected_error_fails_the_walk_like_an_api_error() -> None:
+    """An error that is no GladiaError (here from opening a window's stream) is raised,
+    counted, closes the walk, and is raised again by every later ``anext``."""
+    fake = await spaced_fake(300)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(
+                shards=3, max_depth=100, page_size=10, concurrency=2, lean=True
+            )
+            opener, opened = stream._open, []
+
+            def failing_opener(cp: Checkpoint, max_items: int | None) -> Any:
+                opened.append(cp)
+                if len(opened) == 4:
+                    raise RuntimeError("boom")
+                return opener(cp, max_items)
+
+            stream._open = failing_opener
+            seen: list[str] = []
+            with pytest.raises(RuntimeError, match="boom") as info:
+                async for job in stream:
+                    seen.append(job.id)
+            assert len(seen) == 99 and running() == []
+            assert stream.stats.errors == 1
+            with pytest.raises(RuntimeError) as again:
+                await anext(stream)
+            assert again.value is info.value
+    finally:
         await fake.close()
