@@ -336,3 +336,34 @@ async def test_an_unexpected_error_fails_the_walk_like_an_api_error() -> None:
             assert again.value is info.value
     finally:
         await fake.close()
+
+
+async def test_walk_stats_add_up_over_a_window_shrunk_under_its_walk() -> None:
+    """One window of 50, pages of 10, 3 in flight; after the first job its last 10 jobs are
+    deleted: the page at 30 is then the last, the request at 40 already sent is wasted, the
+    re-count (40) walks the window again (all duplicates). Every figure of the windows'
+    streams is in the walk's stats: pages, the wasted request, the largest number in
+    flight, the page size and the bytes."""
+    fake = await spaced_fake(50)
+    try:
+        ids = fake.store.ids()
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(
+                shards=1, max_depth=500, page_size=10, concurrency=3, lean=True
+            )
+            seen: list[str] = []
+            async with stream:
+                async for job in stream:
+                    seen.append(job.id)
+                    if len(seen) == 1:
+                        for job_id in ids[40:]:
+                            fake.store.remove(job_id)
+        assert seen == ids[:40]
+        st = stream.stats
+        assert (st.items, st.duplicates, st.rewalks, st.wasted, st.cancelled) == (40, 40, 1, 1, 0)
+        assert (st.pages, st.max_in_flight, st.page_size) == (8, 3, 10)
+        assert st.bytes > 0
+        assert_stats_add_up(st)
+        assert st.requests == len(fake.requests)
+    finally:
+        await fake.close()
