@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from gladia_async import GladiaClient, RetryPolicy
 from gladia_async._errors import GladiaConfigError, GladiaError, PaginationError
@@ -365,5 +366,103 @@ async def test_walk_stats_add_up_over_a_window_shrunk_under_its_walk() -> None:
         assert st.bytes > 0
         assert_stats_add_up(st)
         assert st.requests == len(fake.requests)
+    finally:
+        await fake.close()
+
+
+class _Watched(asyncio.Event):
+    """The walk's "a window was planned" event, saying each time the walk waits on it."""
+
+    def __init__(self, waited: list[asyncio.Event]) -> None:
+        super().__init__()
+        self.waited = waited
+        self.waits = 0
+
+    async def wait(self) -> Any:
+        self.waited[self.waits].set()
+        self.waits += 1
+        return await super().wait()
+
+
+def planner_held(stream: ShardedStream[Any], *, fail: bool = False) -> Callable[[FakeGladia], Any]:
+    """A fake hook holding each request of the background planner (the probes of 50 after
+    the first two, which cut the windows planned up front with shards=1) until the walk has
+    walked every window planned so far and waits for the next; then serves it, or fails the
+    first with a 500."""
+    waited = [asyncio.Event() for _ in range(16)]
+    stream._fed = _Watched(waited)
+    probes = 0
+
+    async def hold(f: FakeGladia) -> None:
+        nonlocal probes
+        last = f.requests.last
+        assert last is not None
+        if last.param("limit") == "50":
+            probes += 1
+            if probes >= 3:
+                await waited[probes - 3].wait()
+                if fail:
+                    raise web.HTTPInternalServerError()
+
+    return hold
+
+
+async def test_a_walk_that_outruns_its_planner_waits_for_the_next_window() -> None:
+    """500 jobs in windows of 99 (the last of 5), two planned before the first job and the
+    rest by a background task, each held until the walk has walked every window before it:
+    the walk waits for the next window each time instead of ending, and counts every window
+    planned."""
+    fake = await spaced_fake(500)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
+            assert isinstance(stream, ShardedStream)
+            fake.inject("pre_recorded.list", "hook", hook=planner_held(stream), times=None)
+            async with asyncio.timeout(10), stream:
+                assert [job.id async for job in stream] == fake.store.ids()
+            assert stream.stats.windows == 6 and stream._fed.waits == 4
+    finally:
+        await fake.close()
+
+
+async def test_a_planning_failure_is_raised_in_order_after_the_windows_planned_before_it() -> None:
+    """The background planner's request fails (500) while the walk waits for it: the walk
+    yields the two windows planned before it, then raises that error (never a quiet end)."""
+    fake = await spaced_fake(500)
+    try:
+        policy = RetryPolicy(max_retries=0, base_delay=0, max_delay=0)
+        async with GladiaClient(api_key=KEY, base_url=fake.url, retry_policy=policy) as gladia:
+            stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
+            assert isinstance(stream, ShardedStream)
+            hold = planner_held(stream, fail=True)
+            fake.inject("pre_recorded.list", "hook", hook=hold, times=None)
+            seen: list[str] = []
+            with pytest.raises(GladiaError) as info:
+                async with asyncio.timeout(10), stream:
+                    async for job in stream:
+                        seen.append(job.id)
+            assert info.value.checkpoint is not None
+            assert seen == fake.store.ids()[:198]
+            assert stream.stats.errors == 1
+    finally:
+        await fake.close()
+
+
+async def test_closing_cancels_the_background_planner() -> None:
+    """Closed while the background planner's request is held by the server, the walk
+    cancels the planner instead of waiting for the rest of the listing to be cut."""
+    fake = await spaced_fake(500)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
+            assert isinstance(stream, ShardedStream)
+            fake.inject("pre_recorded.list", "hook", hook=planner_held(stream), times=None)
+            async with asyncio.timeout(10):
+                async with stream:
+                    async for _ in stream:
+                        break
+                    feeder = stream._feeder
+                    assert feeder is not None and not feeder.done()
+            assert feeder.cancelled() and stream.stats.windows == 2
     finally:
         await fake.close()
