@@ -466,3 +466,30 @@ async def test_closing_cancels_the_background_planner() -> None:
             assert feeder.cancelled() and stream.stats.windows == 2
     finally:
         await fake.close()
+
+
+@pytest.mark.parametrize("stop", [50, 99, 350, 446, 497, 500])
+async def test_a_plain_walk_resumed_as_a_sharded_walk_yields_the_rest_exactly(stop: int) -> None:
+    """A plain walk's token (an offset into the listing) resumed with ``shards``: the
+    offset is found among all the windows (five of 99 and one of 5 here; 350 is past the two
+    a fresh walk plans up front), the windows before it skipped, the rest yielded exactly
+    once: at a window's start or end, inside the window before the last or the last, or at
+    the end of the listing."""
+    fake = await spaced_fake(500)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            first: list[str] = []
+            async with gladia.pre_recorded.list(page_size=10, lean=True) as plain:
+                async for job in plain:
+                    first.append(job.id)
+                    if len(first) == stop:
+                        break
+            token = plain.checkpoint.token
+            stream = gladia.pre_recorded.list(resume=token, shards=1, max_depth=100, lean=True)
+            assert isinstance(stream, ShardedStream)
+            async with stream:
+                rest = [job.id async for job in stream]
+        assert first + rest == fake.store.ids()
+        assert stream.stats.duplicates == 0
+    finally:
+        await fake.close()
