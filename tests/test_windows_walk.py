@@ -493,3 +493,54 @@ async def test_a_plain_walk_resumed_as_a_sharded_walk_yields_the_rest_exactly(st
         assert stream.stats.duplicates == 0
     finally:
         await fake.close()
+
+
+async def test_a_planning_failure_with_a_window_primed_ahead_resumes_at_its_first_job() -> None:
+    """Two shards, windows of 99: the background planner's first request is held until the
+    second window is walked and re-counted, and fails then; the third window, opened ahead,
+    holds its first job (not yielded). The error comes as the second window ends, and its
+    checkpoint counts that job as not yielded: the resume yields it and the rest once."""
+    fake = await spaced_fake(500)
+    recount, planner_failed = asyncio.Event(), asyncio.Event()
+    probes = 0
+
+    async def fail_the_planner(f: FakeGladia) -> None:
+        nonlocal probes
+        last = f.requests.last
+        assert last is not None
+        if last.param("limit") == "50":
+            probes += 1
+            if probes == 4:  # the first three cut the windows planned up front
+                await recount.wait()
+                raise web.HTTPInternalServerError()
+        if last.param("limit") == "2" and len(seen) == 198:  # the second window's re-count
+            recount.set()
+            await planner_failed.wait()
+
+    fake.inject("pre_recorded.list", "hook", hook=fail_the_planner, times=None)
+    seen: list[str] = []
+    try:
+        policy = RetryPolicy(max_retries=0, base_delay=0, max_delay=0)
+        async with GladiaClient(api_key=KEY, base_url=fake.url, retry_policy=policy) as gladia:
+            stream = gladia.pre_recorded.list(shards=2, max_depth=100, page_size=20, lean=True)
+            assert isinstance(stream, ShardedStream)
+            with pytest.raises(GladiaError) as info:
+                async with asyncio.timeout(10), stream:
+                    async for job in stream:
+                        seen.append(job.id)
+                        if len(seen) == 198:  # the second window's last job
+                            primer, feeder = stream._ahead[1].first, stream._feeder
+                            assert primer is not None and feeder is not None
+                            feeder.add_done_callback(lambda _: planner_failed.set())
+                            await asyncio.wait({primer})  # the third window's first job
+            assert len(seen) == 198 and info.value.checkpoint is not None
+            assert info.value.checkpoint.offset == 0  # the primed job is not yielded
+            async with gladia.pre_recorded.list(
+                resume=info.value.checkpoint.token, lean=True
+            ) as rest:
+                seen += [job.id async for job in rest]
+        assert seen == fake.store.ids()
+    finally:
+        recount.set()
+        planner_failed.set()
+        await fake.close()
