@@ -224,6 +224,8 @@ async def test_closing_cancels_the_first_page_of_each_window_ahead() -> None:
                         break
                     held = [w for w in list(stream._ahead)[1:] if w.first is not None]
                     assert len(held) == 2 and not any(w.first.done() for w in held)
+            cp = stream.checkpoint  # one job of the first window (of 99) yielded
+            assert (cp.offset, cp.window_count) == (1, 99)
             assert running() == []
             st = stream.stats
             assert st.cancelled >= 2 + 2  # the held first pages, the head's pages in flight
@@ -543,4 +545,22 @@ async def test_a_planning_failure_with_a_window_primed_ahead_resumes_at_its_firs
     finally:
         recount.set()
         planner_failed.set()
+        await fake.close()
+
+
+async def test_a_finished_walk_resumes_with_three_small_requests() -> None:
+    """The token of a finished walk names its last window, walked whole: the resume checks
+    that window's count twice (before and after reading nothing), asks no page of it, and
+    verifies it: three requests of at most two jobs, nothing yielded."""
+    fake = await spaced_fake(300)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            async with gladia.pre_recorded.list(shards=2, max_depth=100, lean=True) as stream:
+                assert len([job async for job in stream]) == 300
+            fake.requests.clear()
+            async with gladia.pre_recorded.list(resume=stream.checkpoint.token) as rest:
+                assert [job async for job in rest] == []
+        assert [int(r.param("limit") or 0) for r in fake.requests] == [2, 2, 2]
+        assert rest.stats.requests == rest.stats.probes == 3
+    finally:
         await fake.close()
