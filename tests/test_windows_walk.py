@@ -564,3 +564,61 @@ async def test_a_finished_walk_resumes_with_three_small_requests() -> None:
         assert rest.stats.requests == rest.stats.probes == 3
     finally:
         await fake.close()
+
+
+async def test_a_resume_after_every_yielded_job_was_deleted_rewinds_to_the_first_unseen() -> None:
+    """150 jobs of a window of 249 yielded, then all 150 deleted: too many for the sketch,
+    the resume walks the window from its start, where the first job never yielded now
+    stands; every job left comes once (none of them had come)."""
+    fake = await spaced_fake(300)
+    try:
+        ids = fake.store.ids()
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            first: list[str] = []
+            async with gladia.pre_recorded.list(
+                shards=1, max_depth=250, page_size=20, lean=True
+            ) as stream:
+                async for job in stream:
+                    first.append(job.id)
+                    if len(first) == 150:
+                        break
+            for job_id in first:
+                fake.store.remove(job_id)
+            async with gladia.pre_recorded.list(resume=stream.checkpoint.token, lean=True) as rest:
+                second = [job.id async for job in rest]
+        assert rest.stats.rewinds == 1
+        assert first + second == ids
+    finally:
+        await fake.close()
+
+
+async def test_a_resumed_window_that_changes_during_each_of_32_reads_fails() -> None:
+    """Each re-count deletes the newest job, which is in the interrupted window: the resume
+    lists that window again and again (its count moved each time) and gives up after 32
+    reads with a PaginationError."""
+    fake = await spaced_fake(300)
+    try:
+        async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
+            first: list[str] = []
+            async with gladia.pre_recorded.list(
+                shards=1, max_depth=100, page_size=20, lean=True
+            ) as stream:
+                async for job in stream:
+                    first.append(job.id)
+                    if len(first) == 10:
+                        break
+
+            def delete_newest(f: FakeGladia) -> None:
+                last = f.requests.last
+                if last is not None and last.param("limit") == "2":  # has_count
+                    f.store.remove(f.store.ids()[0])
+
+            fake.inject("pre_recorded.list", "hook", hook=delete_newest, times=None)
+            with pytest.raises(PaginationError, match="changed during each of 32 reads"):
+                async with gladia.pre_recorded.list(
+                    resume=stream.checkpoint.token, lean=True
+                ) as rest:
+                    async for _ in rest:
+                        pass
+    finally:
+        await fake.close()
