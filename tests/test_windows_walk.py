@@ -497,19 +497,27 @@ async def test_a_plain_walk_resumed_as_a_sharded_walk_yields_the_rest_exactly(st
         await fake.close()
 
 
-async def test_a_planning_failure_with_a_window_primed_ahead_resumes_at_its_first_job() -> None:
+@pytest.mark.parametrize("primer_fails", [False, True])
+async def test_a_planning_failure_with_a_window_primed_ahead_resumes_at_its_first_job(
+    primer_fails: bool,
+) -> None:
     """Two shards, windows of 99: the background planner's first request is held until the
     second window is walked and re-counted, and fails then; the third window, opened ahead,
-    holds its first job (not yielded). The error comes as the second window ends, and its
-    checkpoint counts that job as not yielded: the resume yields it and the rest once."""
+    holds its first job (not yielded), or the failure of its first page. The planner's error
+    comes as the second window ends, and its checkpoint counts that job as not yielded: the
+    resume yields it and the rest once."""
     fake = await spaced_fake(500)
     recount, planner_failed = asyncio.Event(), asyncio.Event()
-    probes = 0
+    probes = firsts = 0
 
     async def fail_the_planner(f: FakeGladia) -> None:
-        nonlocal probes
+        nonlocal probes, firsts
         last = f.requests.last
         assert last is not None
+        if last.param("limit") == "20" and last.param("offset") == "0":
+            firsts += 1
+            if firsts == 3 and primer_fails:  # the third window's first page
+                raise web.HTTPInternalServerError()
         if last.param("limit") == "50":
             probes += 1
             if probes == 4:  # the first three cut the windows planned up front
