@@ -261,7 +261,10 @@ async def test_a_walk_that_reaches_max_items_releases_everything_by_itself() -> 
             stream = gladia.pre_recorded.list(
                 shards=3, max_depth=100, page_size=10, concurrency=2, max_items=5, lean=True
             )
-            assert len([job async for job in stream]) == 5
+            got = [await anext(stream) for _ in range(5)]
+            assert len(got) == 5 and "closed" in repr(stream)  # as its last job is handed
+            with pytest.raises(StopAsyncIteration):
+                await anext(stream)
             assert running() == []
             assert_stats_add_up(stream.stats)
             assert "closed" in repr(stream)
@@ -487,12 +490,15 @@ async def test_a_plain_walk_resumed_as_a_sharded_walk_yields_the_rest_exactly(st
                     if len(first) == stop:
                         break
             token = plain.checkpoint.token
+            fake.requests.clear()
             stream = gladia.pre_recorded.list(resume=token, shards=1, max_depth=100, lean=True)
             assert isinstance(stream, ShardedStream)
             async with stream:
                 rest = [job.id async for job in stream]
         assert first + rest == fake.store.ids()
         assert stream.stats.duplicates == 0
+        if stop >= 99:  # the first window (jobs 0-98, after 11:59:59.011) is never asked
+            assert all(r.param("after_date") != "2026-07-01T11:59:59.011Z" for r in fake.requests)
     finally:
         await fake.close()
 
@@ -544,7 +550,8 @@ async def test_a_planning_failure_with_a_window_primed_ahead_resumes_at_its_firs
                             feeder.add_done_callback(lambda _: planner_failed.set())
                             await asyncio.wait({primer})  # the third window's first job
             assert len(seen) == 198 and info.value.checkpoint is not None
-            assert info.value.checkpoint.offset == 0  # the primed job is not yielded
+            cp = info.value.checkpoint  # the primed job is not yielded: no position at all
+            assert (cp.offset, cp.window_count) == (0, None)
             async with gladia.pre_recorded.list(
                 resume=info.value.checkpoint.token, lean=True
             ) as rest:
