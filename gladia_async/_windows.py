@@ -641,8 +641,10 @@ class ShardedStream(Generic[T]):
     @property
     def checkpoint(self) -> Checkpoint:
         """Where the walk stands: the listing still to walk, and the position in its first
-        window with that window's count, which a resume verifies before trusting positions."""
-        if not self._planned:
+        window with that window's count, which a resume verifies before trusting positions.
+        Before its first job, where it started (a resume failing before it yields anything
+        keeps its token's position)."""
+        if not self.stats.items:
             return self._start
         walk = self._ahead[0] if self._ahead else self._last
         if walk is None:
@@ -722,8 +724,8 @@ class ShardedStream(Generic[T]):
             if not feeder.cancelled():
                 feeder.exception()
         for walk in list(self._ahead):
+            await walk.close()  # first: the requests it cancels are counted in its stats
             self._absorb(walk)
-            await walk.close()
 
     async def __aenter__(self) -> Self:
         return self
