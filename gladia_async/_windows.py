@@ -628,7 +628,6 @@ class ShardedStream(Generic[T]):
         self._oldest = start.oldest_first
         self._ahead: deque[_Walk] = deque()
         self._todo: deque[Window] = deque()
-        self._head: _Walk | None = None
         self._last: _Walk | None = None
         self._prev: set[str] = set()
         self._feeder: asyncio.Task[None] | None = None
@@ -915,7 +914,7 @@ class ShardedStream(Generic[T]):
             walk = _Walk(self._todo.popleft(), self._oldest)
             walk.open(self._open, ahead=bool(self._ahead))
             self._ahead.append(walk)
-        self._head = head = self._ahead[0] if self._ahead else None
+        head = self._ahead[0] if self._ahead else None
         if head is not None:
             if head.stream is None:
                 head.open(self._open, head.skip)
@@ -992,7 +991,6 @@ class ShardedStream(Generic[T]):
         walk.stream = None
         self._prev = walk.done.ids
         self._last = walk
-        self._head = None
 
     def _absorb(self, walk: _Walk) -> None:
         if walk.stream is not None:
