@@ -9,8 +9,8 @@ those that finished since the last run (they enter the scope anywhere in the his
 proves a window still holds the n jobs stored for it. A window whose count moved is searched:
 offset probes against the stored order find each deletion in about log2(n/d) one-job answers,
 each then confirmed by a get by id (a small window, or a window that gained jobs, is walked
-again). Every batch is one
-transaction, and the state saved with it lets the next run finish an interrupted one.
+again). Every batch is one transaction, and the state saved with it lets the next run finish
+an interrupted one.
 A count cannot see a deleted job listed again while another job of the same window (or of
 the same searched segment) is deleted: that one is found when the window's count next moves.
 """
