@@ -10,6 +10,7 @@ import pytest
 from gladia_async._cli import main
 from gladia_async.sync import StoreLockedError, SyncError
 from gladia_async.sync.sqlite import SQLiteStore
+from tests._reliability_helpers import open_fds
 
 
 @pytest.mark.parametrize("url", ["sqlite:///", "sqlite://", "sqlite://host/x.db", "file:///x.db"])
@@ -71,15 +72,15 @@ async def test_a_refused_lock_leaks_no_descriptor_and_a_held_one_is_released_on_
     """Another sync holds the lock: StoreLockedError, and the descriptor opened to try is
     closed again. The lock file is created rw-r--r-- (modulo the umask)."""
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
-    fds = len(os.listdir("/proc/self/fd"))
+    fds = open_fds()
     async with SQLiteStore(url) as holder, SQLiteStore(url) as other:
         await holder.lock()
-        opened = len(os.listdir("/proc/self/fd"))
+        opened = open_fds()
         for _ in range(3):
             with pytest.raises(StoreLockedError):
                 await other.lock()
-        assert len(os.listdir("/proc/self/fd")) == opened
-    assert len(os.listdir("/proc/self/fd")) == fds
+        assert open_fds() == opened
+    assert open_fds() == fds
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "jobs.db.lock").stat().st_mode & 0o777 == 0o644 & ~umask

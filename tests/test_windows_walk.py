@@ -30,6 +30,18 @@ async def spaced_fake(n: int, **options: Any) -> FakeGladia:
     return fake
 
 
+async def take(stream: Any, n: int) -> list[str]:
+    """The ids of the first ``n`` jobs of ``stream``, then the stream closed (its checkpoint
+    is where a resume starts)."""
+    ids: list[str] = []
+    async with stream:
+        async for job in stream:
+            ids.append(job.id)
+            if len(ids) == n:
+                break
+    return ids
+
+
 async def walk_deleting(
     gladia: GladiaClient, fake: FakeGladia, at: int, victims: slice, **options: Any
 ) -> tuple[list[str], ShardedStream[Any]]:
@@ -152,14 +164,8 @@ async def test_a_resume_failing_before_its_first_job_carries_the_token_it_resume
     try:
         policy = RetryPolicy(max_retries=0, base_delay=0, max_delay=0)
         async with GladiaClient(api_key=KEY, base_url=fake.url, retry_policy=policy) as gladia:
-            first: list[str] = []
-            async with gladia.pre_recorded.list(
-                shards=2, max_depth=100, page_size=10, lean=True
-            ) as stream:
-                async for job in stream:
-                    first.append(job.id)
-                    if len(first) == 298:
-                        break
+            stream = gladia.pre_recorded.list(shards=2, max_depth=100, page_size=10, lean=True)
+            first = await take(stream, 298)
             token = stream.checkpoint.token
             # windows of 99, 99, 99 and 3: the token is in the last, so the re-count of its
             # window is the resume's first request (no window planned after it)
@@ -483,12 +489,8 @@ async def test_a_plain_walk_resumed_as_a_sharded_walk_yields_the_rest_exactly(st
     fake = await spaced_fake(500)
     try:
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
-            first: list[str] = []
-            async with gladia.pre_recorded.list(page_size=10, lean=True) as plain:
-                async for job in plain:
-                    first.append(job.id)
-                    if len(first) == stop:
-                        break
+            plain = gladia.pre_recorded.list(page_size=10, lean=True)
+            first = await take(plain, stop)
             token = plain.checkpoint.token
             fake.requests.clear()
             stream = gladia.pre_recorded.list(resume=token, shards=1, max_depth=100, lean=True)
@@ -589,14 +591,8 @@ async def test_a_resume_after_every_yielded_job_was_deleted_rewinds_to_the_first
     try:
         ids = fake.store.ids()
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
-            first: list[str] = []
-            async with gladia.pre_recorded.list(
-                shards=1, max_depth=250, page_size=20, lean=True
-            ) as stream:
-                async for job in stream:
-                    first.append(job.id)
-                    if len(first) == 150:
-                        break
+            stream = gladia.pre_recorded.list(shards=1, max_depth=250, page_size=20, lean=True)
+            first = await take(stream, 150)
             for job_id in first:
                 fake.store.remove(job_id)
             async with gladia.pre_recorded.list(resume=stream.checkpoint.token, lean=True) as rest:
@@ -614,14 +610,8 @@ async def test_a_resumed_window_that_changes_during_each_of_32_reads_fails() -> 
     fake = await spaced_fake(300)
     try:
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
-            first: list[str] = []
-            async with gladia.pre_recorded.list(
-                shards=1, max_depth=100, page_size=20, lean=True
-            ) as stream:
-                async for job in stream:
-                    first.append(job.id)
-                    if len(first) == 10:
-                        break
+            stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
+            await take(stream, 10)
 
             def delete_newest(f: FakeGladia) -> None:
                 last = f.requests.last
