@@ -119,6 +119,14 @@ def exact(listing: Listing, windows: list[Window]) -> None:
     assert [i for w in walked for i in w] == listing.ids(cp0())
 
 
+async def chunked(listing: Listing, max_depth: int) -> tuple[Planner, list[Window]]:
+    """A planner of ``listing`` and its chunks, the requests that cut them forgotten."""
+    planner = Planner(listing, max_depth)
+    chunks = await planner.chunks(cp0())
+    listing.log.clear()
+    return planner, chunks
+
+
 GALLOP = [(63, 1), (127, 1), (255, 1), (511, 1)]
 
 
@@ -426,15 +434,11 @@ async def test_balanced_keeps_balanced_chunks_without_a_request() -> None:
     """The sharded walk's check: as many chunks as parts, none over twice the mean: kept.
     One chunk for one shard too."""
     listing = Listing(spaced(290))
-    planner = Planner(listing, 100)
-    chunks = await planner.chunks(cp0())
+    planner, chunks = await chunked(listing, 100)
     assert [w.count for w in chunks] == [99, 99, 92]
-    listing.log.clear()
     assert await planner.balanced(cp0(), chunks, 3) == chunks
     one = Listing(spaced(100))
-    planner = Planner(one, 5000)
-    chunks = await planner.chunks(cp0())
-    one.log.clear()
+    planner, chunks = await chunked(one, 5000)
     assert await planner.balanced(cp0(), chunks, 1) == chunks
     assert listing.log == one.log == []
 
@@ -442,9 +446,7 @@ async def test_balanced_keeps_balanced_chunks_without_a_request() -> None:
 async def test_balanced_keeps_chunks_at_exactly_twice_the_mean() -> None:
     sizes = [1] * 30 + [112, 26]
     listing = Listing(groups(sizes))
-    planner = Planner(listing, 120)
-    chunks = await planner.chunks(cp0())
-    listing.log.clear()
+    planner, chunks = await chunked(listing, 120)
     assert await planner.balanced(cp0(), chunks, 3) == chunks
     assert listing.log == []
 
@@ -455,9 +457,7 @@ async def test_balanced_splits_again_a_recut_window_past_max_depth() -> None:
     edge of the window it came from)."""
     sizes = [1] * 20 + [90, 5]
     listing = Listing(groups(sizes))
-    planner = Planner(listing, 92)
-    chunks = await planner.chunks(cp0())
-    listing.log.clear()
+    planner, chunks = await chunked(listing, 92)
     windows = await planner.balanced(cp0(), chunks, 3)
     assert shape(windows) == [(20, at(20, sizes)), (90, at(21, sizes)), (5, None)]
     assert listing.log == [(32, 50), (42, 50), (42, 50), (0, 43)]
@@ -470,9 +470,7 @@ async def test_balanced_keeps_a_recut_window_of_exactly_max_depth() -> None:
     kept as it is."""
     sizes = [1] * 10 + [90, 20]
     listing = Listing(groups(sizes))
-    planner = Planner(listing, 100)
-    chunks = await planner.chunks(cp0())
-    listing.log.clear()
+    planner, chunks = await chunked(listing, 100)
     windows = await planner.balanced(cp0(), chunks, 3)
     assert shape(windows) == [(100, at(11, sizes)), (20, None)]
     assert listing.log == [(5, 50)]

@@ -418,6 +418,15 @@ def planner_held(stream: ShardedStream[Any], *, fail: bool = False) -> Callable[
     return hold
 
 
+def held_walk(gladia: GladiaClient, fake: FakeGladia, *, fail: bool = False) -> ShardedStream[Any]:
+    """A walk of windows of 99 whose background planner's requests ``planner_held`` holds."""
+    stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
+    assert isinstance(stream, ShardedStream)
+    hold = planner_held(stream, fail=fail)
+    fake.inject("pre_recorded.list", "hook", hook=hold, times=None)
+    return stream
+
+
 async def test_a_walk_that_outruns_its_planner_waits_for_the_next_window() -> None:
     """500 jobs in windows of 99 (the last of 5), two planned before the first job and the
     rest by a background task, each held until the walk has walked every window before it:
@@ -426,9 +435,7 @@ async def test_a_walk_that_outruns_its_planner_waits_for_the_next_window() -> No
     fake = await spaced_fake(500)
     try:
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
-            stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
-            assert isinstance(stream, ShardedStream)
-            fake.inject("pre_recorded.list", "hook", hook=planner_held(stream), times=None)
+            stream = held_walk(gladia, fake)
             async with asyncio.timeout(10), stream:
                 assert [job.id async for job in stream] == fake.store.ids()
             assert stream.stats.windows == 6 and stream._fed.waits == 4
@@ -443,10 +450,7 @@ async def test_a_planning_failure_is_raised_in_order_after_the_windows_planned_b
     try:
         policy = RetryPolicy(max_retries=0, base_delay=0, max_delay=0)
         async with GladiaClient(api_key=KEY, base_url=fake.url, retry_policy=policy) as gladia:
-            stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
-            assert isinstance(stream, ShardedStream)
-            hold = planner_held(stream, fail=True)
-            fake.inject("pre_recorded.list", "hook", hook=hold, times=None)
+            stream = held_walk(gladia, fake, fail=True)
             seen: list[str] = []
             with pytest.raises(GladiaError) as info:
                 async with asyncio.timeout(10), stream:
@@ -465,9 +469,7 @@ async def test_closing_cancels_the_background_planner() -> None:
     fake = await spaced_fake(500)
     try:
         async with GladiaClient(api_key=KEY, base_url=fake.url) as gladia:
-            stream = gladia.pre_recorded.list(shards=1, max_depth=100, page_size=20, lean=True)
-            assert isinstance(stream, ShardedStream)
-            fake.inject("pre_recorded.list", "hook", hook=planner_held(stream), times=None)
+            stream = held_walk(gladia, fake)
             async with asyncio.timeout(10):
                 async with stream:
                     async for _ in stream:
